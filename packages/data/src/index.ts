@@ -1,0 +1,44 @@
+export type { Image, DataFormat, DatasetSpec, ImageDecodeOptions, LabeledDataset } from './types';
+export { hasLabels } from './types';
+export { MemoryDataset } from './memory-dataset';
+export { loadIdx, readIdxFile, parseIdx, type IdxArray, type IdxOptions } from './readers/idx';
+export {
+  loadCifar,
+  readCifarFiles,
+  findCifarFiles,
+  CIFAR10_CLASSES,
+  type CifarOptions,
+} from './readers/cifar';
+export {
+  ImageFilesDataset,
+  decodeImage,
+  IMAGE_EXTENSIONS,
+  type ImageEntry,
+  type ImageFilesOptions,
+  type DecodeStats,
+} from './readers/image-files';
+export { loadImageFolder } from './readers/image-folder';
+export { loadManifest, parseManifest, type ManifestRow } from './readers/manifest';
+export { DecodeCache, defaultCacheDir } from './cache';
+export {
+  loadBuiltin,
+  BuiltinDataset,
+  EMBEDDED_FASHION_MNIST_DIR,
+  SYSTEM_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  MNIST_CLASSES,
+  type BuiltinName,
+  type BuiltinOptions,
+  type BuiltinSource,
+} from './builtin';
+export { subset, splitDataset, DatasetView, type SubsetOptions, type SplitOptions } from './split';
+export * from './transforms';
+export { DatasetLoader, createLoader, type LoaderOptions } from './loader';
+export { deriveRng } from './seed';
+export {
+  inspectDataset,
+  detectFormat,
+  type DatasetInfo,
+  type SplitInfo,
+  type InspectOptions,
+} from './inspect';
