@@ -1,0 +1,3 @@
+export * from './config';
+export * from './lr-schedule';
+export * from './augmentation-scheduler';
