@@ -1,0 +1,6 @@
+export * from './callback';
+export * from './progress';
+export * from './jsonl-logger';
+export * from './csv-logger';
+export * from './best-checkpoint';
+export * from './early-stopping';

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NetAugError, type LoaderState, type RngState } from '@netaug/core';
+import type { OptimizerState, TensorData } from './optimizers/optimizer';
+import type { EpochRecord } from './metrics';
+
+/** Everything needed to continue a run exactly where it stopped. */
+export interface CheckpointData {
+  format: 'netaug-checkpoint';
+  version: 1;
+  /** Completed epochs (the next epoch to train). */
+  epoch: number;
+  globalStep: number;
+  /** Every supernet variable (trainable and BN statistics) by name. */
+  variables: Record<string, TensorData>;
+  optimizer: OptimizerState;
+  /** Every generator of the run by role. */
+  rng: Record<string, RngState>;
+  loaders: { train: LoaderState; val?: LoaderState };
+  /** Scheduler / strategy descriptions (schedulers are stateless apart from their config). */
+  strategies: Record<string, unknown>[];
+  best: { metric: string; value: number; epoch: number } | null;
+  history: EpochRecord[];
+  /** State of every stateful callback, by callback name. */
+  callbacks: Record<string, unknown>;
+  config: Record<string, unknown>;
+}
+
+const MAGIC = 0x4b43414e; // "NACK" little-endian
+
+/** Serialises a checkpoint: magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data. */
+export function encodeCheckpoint(data: CheckpointData): Buffer {
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const json = JSON.stringify(data, (_k, v) => {
+    if (v instanceof Float32Array) {
+      chunks.push(v);
+      const ref = { $f32: offset, length: v.length };
+      offset += v.length;
+      return ref;
+    }
+    return v;
+  });
+  const text = Buffer.from(json, 'utf8');
+  const head = 8 + text.length;
+  const pad = (4 - (head % 4)) % 4;
+  const out = Buffer.alloc(head + pad + offset * 4);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(text.length, 4);
+  text.copy(out, 8);
+  let pos = head + pad;
+  for (const c of chunks) {
+    for (let i = 0; i < c.length; i++, pos += 4) out.writeFloatLE(c[i], pos);
+  }
+  return out;
+}
+
+/** Parses what {@link encodeCheckpoint} wrote; throws NetAugError `CHECKPOINT` on anything else. */
+export function decodeCheckpoint(buf: Buffer): CheckpointData {
+  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC)
+    throw new NetAugError('CHECKPOINT', 'Not a NetAug checkpoint (bad magic)');
+  const len = buf.readUInt32LE(4);
+  const head = 8 + len;
+  if (head > buf.length) throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (header)');
+  const base = head + ((4 - (head % 4)) % 4);
+  const data = JSON.parse(buf.subarray(8, head).toString('utf8'), (_k, v) => {
+    if (v && typeof v === 'object' && typeof v.$f32 === 'number') {
+      const start = base + v.$f32 * 4;
+      if (start + v.length * 4 > buf.length)
+        throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (tensors)');
+      const a = new Float32Array(v.length);
+      for (let i = 0; i < v.length; i++) a[i] = buf.readFloatLE(start + i * 4);
+      return a;
+    }
+    return v;
+  }) as CheckpointData;
+  if (data.format !== 'netaug-checkpoint' || data.version !== 1) {
+    throw new NetAugError('CHECKPOINT', `Unsupported checkpoint format ${data.format} v${data.version}`);
+  }
+  return data;
+}
+
+/** Writes `bytes` to `file` atomically: temp file in the same folder, fsync, rename, fsync of the folder. */
+export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+  } catch {
+    // directories cannot be fsynced on some platforms (Windows); the rename is still atomic
+  }
+}
+
+/**
+ * Saves a checkpoint atomically as `file` (binary, authoritative) and a human-readable summary next to it
+ * (`file` with `.json`: epoch, step, best, history — no tensors).
+ */
+export function saveCheckpoint(file: string, data: CheckpointData): void {
+  writeFileAtomic(file, encodeCheckpoint(data));
+  const { variables: _v, optimizer, ...meta } = data;
+  const summary = {
+    ...meta,
+    optimizer: { type: optimizer.type, iterations: optimizer.iterations },
+    binary: path.basename(file),
+  };
+  writeFileAtomic(file.replace(/\.bin$/, '') + '.json', JSON.stringify(summary, null, 2));
+}
+
+/** Reads a checkpoint written by {@link saveCheckpoint}; throws `CHECKPOINT` if missing or corrupt. */
+export function loadCheckpoint(file: string): CheckpointData {
+  if (!fs.existsSync(file)) {
+    throw new NetAugError('CHECKPOINT', `No checkpoint at ${file}`, {
+      hint: 'train first, or start without resume',
+    });
+  }
+  return decodeCheckpoint(fs.readFileSync(file));
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { DataLoader, Supernet } from '@netaug/core';
+import { crossEntropy, topKCorrect } from './losses';
+
+/** Loss and accuracy of the tiny model on one pass over a loader. */
+export interface EvalMetrics {
+  loss: number;
+  top1: number;
+  top5: number;
+  count: number;
+}
+
+/**
+ * Evaluates the tiny model (`min`) in eval mode (running statistics) on one full epoch of `loader`: mean
+ * cross-entropy (no smoothing), top-1 and top-5 accuracy. The loader's position is restored afterwards.
+ */
+export async function evaluate(
+  supernet: Supernet<tf.Tensor, tf.Variable>,
+  loader: DataLoader,
+): Promise<EvalMetrics> {
+  supernet.setActive('min');
+  const saved = loader.getState();
+  let loss = 0;
+  let c1 = 0;
+  let c5 = 0;
+  let count = 0;
+  try {
+    loader.setState({ ...saved, batch: 0 });
+    for await (const batch of loader) {
+      tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, batch.shape);
+        const y = tf.tensor1d(batch.labels, 'int32');
+        const logits = supernet.forward(x, { training: false });
+        const n = batch.labels.length;
+        loss += crossEntropy(logits, y).dataSync()[0] * n;
+        c1 += topKCorrect(logits, y, 1);
+        c5 += topKCorrect(logits, y, 5);
+        count += n;
+      });
+    }
+  } finally {
+    loader.setState(saved);
+  }
+  return { loss: loss / count, top1: c1 / count, top5: c5 / count, count };
+}

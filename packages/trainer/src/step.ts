@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { NetAugError, type Batch, type NamedVariable, type Rng, type Supernet } from '@netaug/core';
+import { crossEntropy } from './losses';
+import type { NamedOptimizer } from './optimizers/optimizer';
+import type { CriterionOptions, StepContext, Strategy } from './strategies/strategy';
+
+/** Inputs of one training step. */
+export interface StepInput {
+  supernet: Supernet<tf.Tensor, tf.Variable>;
+  strategies: Strategy[];
+  batch: Batch;
+  epoch: number;
+  step: number;
+  rng: Rng;
+}
+
+/** What one step computed. */
+export interface StepResult {
+  loss: number;
+  /** Value of every loss term (`tiny`, `aug0`, `kd`, ...). */
+  terms: Record<string, number>;
+  /** Tiny-model top-1 hits in the batch. */
+  correct: number;
+  size: number;
+  record: StepContext['record'];
+}
+
+/** The criterion options after every strategy adjusted them. */
+export function criterionOptions(strategies: Strategy[]): CriterionOptions {
+  return strategies.reduce<CriterionOptions>((o, s) => (s.criterion ? s.criterion(o) : o), {
+    labelSmoothing: 0,
+  });
+}
+
+/**
+ * Computes the summed loss of all strategies and its gradients w.r.t. every trainable variable of the supernet in
+ * ONE `tf.variableGrads` call: the supernet is set to `min` for the tiny forward pass, strategies add their terms.
+ * Must run inside `tf.tidy`; the returned gradients are keyed by the supernet's variable names.
+ */
+export function computeGradients(input: StepInput): {
+  value: tf.Scalar;
+  grads: Map<string, tf.Tensor>;
+  terms: Record<string, number>;
+  correct: number;
+  record: StepContext['record'];
+} {
+  const { supernet, strategies, batch } = input;
+  const named = supernet.variables().filter((v) => v.trainable);
+  const byTfName = new Map<string, NamedVariable<tf.Variable>>(named.map((v) => [v.variable.name, v]));
+  const x = tf.tensor4d(batch.images, batch.shape);
+  const labels = tf.tensor1d(batch.labels, 'int32');
+  const { labelSmoothing } = criterionOptions(strategies);
+  const criterion = (logits: tf.Tensor) => crossEntropy(logits, labels, labelSmoothing);
+  const kept: tf.Tensor[] = [];
+  const record: StepContext['record'] = {};
+  let names: string[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(
+      () => {
+        supernet.setActive('min');
+        const tinyLogits = supernet.forward(x, { training: true }) as tf.Tensor2D;
+        const ctx: StepContext = {
+          supernet,
+          x,
+          labels,
+          tinyLogits,
+          criterion,
+          epoch: input.epoch,
+          step: input.step,
+          rng: input.rng,
+          record,
+        };
+        const terms: Record<string, tf.Scalar> = { tiny: criterion(tinyLogits) };
+        for (const s of strategies) {
+          for (const [k, v] of Object.entries(s.lossTerms?.(ctx) ?? {})) {
+            if (k in terms)
+              throw new NetAugError('INVALID_CONFIG', `Two strategies add a loss term named '${k}'`);
+            terms[k] = v;
+          }
+        }
+        supernet.setActive('min');
+        kept.push(tf.keep(tf.stack(Object.values(terms))), tf.keep(tf.argMax(tinyLogits, 1)));
+        names = Object.keys(terms);
+        return tf.addN(Object.values(terms)) as tf.Scalar;
+      },
+      named.map((v) => v.variable),
+    );
+    const tv = kept[0].dataSync();
+    const terms = Object.fromEntries(names.map((n, i) => [n, tv[i]]));
+    const pred = kept[1].dataSync();
+    let correct = 0;
+    for (let i = 0; i < pred.length; i++) if (pred[i] === batch.labels[i]) correct++;
+    const out = new Map<string, tf.Tensor>();
+    for (const [k, g] of Object.entries(grads)) out.set(byTfName.get(k)!.name, g);
+    return { value, grads: out, terms, correct, record };
+  } finally {
+    for (const t of kept) t.dispose();
+  }
+}
+
+/**
+ * One training step: gradients of the summed loss (see {@link computeGradients}), a finite-loss check, and ONE
+ * optimizer update at learning rate `lr`, all inside `tf.tidy` (no tensor is left behind).
+ * Throws NetAugError `NUMERIC` naming the epoch and step when the loss is NaN or infinite (nothing is updated).
+ */
+export function trainStep(input: StepInput, optimizer: NamedOptimizer, lr: number): StepResult {
+  let result: StepResult | undefined;
+  tf.tidy(() => {
+    const { value, grads, terms, correct, record } = computeGradients(input);
+    const loss = value.dataSync()[0];
+    if (!Number.isFinite(loss)) {
+      throw new NetAugError('NUMERIC', `Loss is ${loss} at epoch ${input.epoch}, step ${input.step}`, {
+        hint: 'lower the learning rate or check the data; the last checkpoint is kept',
+        details: { epoch: input.epoch, step: input.step, terms },
+      });
+    }
+    optimizer.applyGradients(grads, lr);
+    result = { loss, terms, correct, size: input.batch.labels.length, record };
+  });
+  return result!;
+}

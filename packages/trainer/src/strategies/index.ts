@@ -1,0 +1,4 @@
+export * from './strategy';
+export * from './baseline';
+export * from './netaug';
+export * from './distillation';

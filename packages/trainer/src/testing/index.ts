@@ -1,0 +1,3 @@
+export * from './tiny-supernet';
+export * from './array-loader';
+export * from './synthetic';

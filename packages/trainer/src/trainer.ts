@@ -1,0 +1,437 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { NetAugError, Rng, encodeModelIR, profile, type DataLoader, type Supernet } from '@netaug/core';
+import { createLrSchedule, parseConfig, type LrSchedule, type LrScheduleConfig } from '@netaug/schedulers';
+import { z } from 'zod';
+import { reestimateBatchNorm, restoreStatistics, snapshotStatistics } from './bn-reestimate';
+import type { Callback, CallbackContext } from './callbacks/callback';
+import { jsonlLogger } from './callbacks/jsonl-logger';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type CheckpointData } from './checkpoint';
+import { evaluate, type EvalMetrics } from './evaluate';
+import { metricAt, type EpochRecord } from './metrics';
+import { createOptimizer, type NamedOptimizer, type OptimizerConfig } from './optimizers';
+import { plotRun } from './plots';
+import { ensureGradients } from './gradients';
+import { trainStep } from './step';
+import type { Strategy } from './strategies/strategy';
+
+/** The plain-JSON part of the trainer options (validated; a bad key throws INVALID_CONFIG naming it). */
+export const trainerConfigSchema = z
+  .object({
+    /** Seed of the trainer's generator (augmented-model sampling). */
+    seed: z.number().int().default(0),
+    /** Run folder: checkpoints, metrics, config, summary, model, plots. Nothing is written without it. */
+    runDir: z.string().min(1).optional(),
+    /**
+     * Channel sorting at the start of every epoch: `weights-and-slots` (default) also permutes the optimizer
+     * slots of the sorted variables; `weights-only` is what the authors' code does.
+     */
+    sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),
+    /** BN re-estimation of the tiny model before every evaluation and before the final export. */
+    bnReestimation: z
+      .object({ enabled: z.boolean().default(true), images: z.number().int().positive().default(2000) })
+      .strict()
+      .default({ enabled: true, images: 2000 }),
+    /** Metric (dotted path of an epoch record) that defines the best epoch. */
+    monitor: z.string().default('val.top1'),
+    monitorMode: z.enum(['max', 'min']).default('max'),
+    /** Write loss / accuracy plots (SVG + PNG) at the end. */
+    plots: z.boolean().default(true),
+    /** Write `model.nair` (the extracted tiny model after BN re-estimation) at the end. */
+    exportModel: z.boolean().default(true),
+  })
+  .strict();
+
+export type TrainerConfig = z.input<typeof trainerConfigSchema>;
+type ResolvedTrainerConfig = z.output<typeof trainerConfigSchema>;
+
+/** Everything a {@link Trainer} is built from. */
+export interface TrainerOptions extends TrainerConfig {
+  supernet: Supernet<tf.Tensor, tf.Variable>;
+  trainLoader: DataLoader;
+  /** Validation data; without it there is no evaluation (and no best metric). */
+  valLoader?: DataLoader;
+  optimizer: OptimizerConfig;
+  /**
+   * A schedule, or its config: `epochs` and `stepsPerEpoch` may be left out and are then taken from `fit()` and
+   * the train loader.
+   */
+  lrSchedule: LrSchedule | (Partial<LrScheduleConfig> & { type: LrScheduleConfig['type'] });
+  /** Objective pieces, e.g. `[netaug({...}), labelSmoothing(0.1)]`; empty = baseline. */
+  strategies?: Strategy[];
+  callbacks?: Callback[];
+  /** Extra JSON recorded in `config.json` (dataset, model preset...). */
+  meta?: Record<string, unknown>;
+}
+
+/** What `fit()` returns and writes to `summary.json`. */
+export interface TrainSummary {
+  epochs: number;
+  globalStep: number;
+  stopReason: string | null;
+  best: CheckpointData['best'];
+  /** Tiny model on the validation data at the end: with the shared running statistics and after re-estimation. */
+  final?: { sharedStats: EvalMetrics; reestimated?: EvalMetrics };
+  model?: { params: number; macs: number };
+  seconds: number;
+  stepsPerSecond: number;
+  files: string[];
+}
+
+const CHECKPOINT = 'checkpoint.bin';
+
+/**
+ * Trains the tiny model of a supernet with NetAug (or the baseline, distillation...). Per epoch: channel sorting,
+ * the training steps (all losses in one gradient, one optimizer update), BN re-estimation + evaluation of the tiny
+ * model, callbacks, then an atomic checkpoint. `fit({ epochs, resume: true })` continues a stopped run exactly.
+ *
+ * @example
+ * const trainer = new Trainer({ supernet, trainLoader, valLoader, runDir: 'runs/netaug',
+ *   optimizer: { type: 'sgd' }, lrSchedule: { type: 'cosine', baseLr: 0.1, warmupEpochs: 1 },
+ *   strategies: [netaug({ epochs: 10 }), labelSmoothing(0.1)], callbacks: [progress()] });
+ * const summary = await trainer.fit({ epochs: 10 });
+ */
+export class Trainer {
+  readonly supernet: Supernet<tf.Tensor, tf.Variable>;
+  readonly trainLoader: DataLoader;
+  readonly valLoader?: DataLoader;
+  readonly optimizer: NamedOptimizer;
+  readonly strategies: Strategy[];
+  readonly callbacks: Callback[];
+  readonly config: ResolvedTrainerConfig;
+  /** Completed epochs. */
+  epoch = 0;
+  globalStep = 0;
+  history: EpochRecord[] = [];
+  best: CheckpointData['best'] = null;
+  /** The generator strategies sample from (augmented configs); checkpointed. */
+  rng: Rng;
+  private schedule: LrSchedule | null = null;
+  private readonly lrInput: TrainerOptions['lrSchedule'];
+  private readonly optimizerConfig: OptimizerConfig;
+  private readonly meta: Record<string, unknown>;
+  private stopReason: string | null = null;
+  /** `epochs` of the current `fit()` (callbacks see it). */
+  private fitEpochs = 0;
+
+  constructor(options: TrainerOptions) {
+    const { supernet, trainLoader, valLoader, optimizer, lrSchedule, strategies, callbacks, meta, ...json } =
+      options;
+    if (!supernet || typeof supernet.forward !== 'function') {
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        'Trainer option supernet must implement the Supernet interface',
+      );
+    }
+    if (!trainLoader || typeof trainLoader[Symbol.asyncIterator] !== 'function') {
+      throw new NetAugError('INVALID_CONFIG', 'Trainer option trainLoader must be a DataLoader');
+    }
+    this.config = parseConfig(trainerConfigSchema, json, 'trainer');
+    this.supernet = supernet;
+    this.trainLoader = trainLoader;
+    this.valLoader = valLoader;
+    this.optimizerConfig = optimizer;
+    this.lrInput = lrSchedule;
+    if (!('atGlobalStep' in lrSchedule)) this.buildSchedule(Number.MAX_SAFE_INTEGER); // validates early
+    this.strategies = strategies ?? [];
+    this.callbacks = [...(callbacks ?? [])];
+    if (this.config.runDir && !this.callbacks.some((c) => c.name === 'jsonlLogger'))
+      this.callbacks.push(jsonlLogger());
+    const names = new Set<string>();
+    for (const c of this.callbacks) {
+      if (names.has(c.name)) throw new NetAugError('INVALID_CONFIG', `Two callbacks are named '${c.name}'`);
+      names.add(c.name);
+    }
+    this.meta = meta ?? {};
+    this.rng = new Rng(this.config.seed);
+    this.optimizer = createOptimizer(optimizer, supernet.variables());
+  }
+
+  private buildSchedule(epochs: number): LrSchedule {
+    const l = this.lrInput;
+    if ('atGlobalStep' in l) return l;
+    const filled =
+      l.type === 'constant' ? l : { epochs, stepsPerEpoch: this.trainLoader.batchesPerEpoch, ...l };
+    return createLrSchedule(filled as LrScheduleConfig);
+  }
+
+  private get checkpointFile(): string | undefined {
+    return this.config.runDir && path.join(this.config.runDir, CHECKPOINT);
+  }
+
+  /** The learning-rate schedule of the current `fit()`. */
+  get lrSchedule(): LrSchedule {
+    if (!this.schedule) this.schedule = this.buildSchedule(Number.MAX_SAFE_INTEGER);
+    return this.schedule;
+  }
+
+  /** JSON of the run configuration (written to `config.json`). */
+  describe(epochs?: number): Record<string, unknown> {
+    return {
+      epochs,
+      supernet: {
+        name: this.supernet.name,
+        inputShape: this.supernet.inputShape,
+        numClasses: this.supernet.numClasses,
+        space: this.supernet.space,
+      },
+      trainer: this.config,
+      optimizer: this.optimizerConfig,
+      lrSchedule: this.lrSchedule.config,
+      strategies: this.strategies.map((s) => s.describe?.() ?? { name: s.name }),
+      batchSize: this.trainLoader.batchSize,
+      stepsPerEpoch: this.trainLoader.batchesPerEpoch,
+      meta: this.meta,
+    };
+  }
+
+  private context(epochs: number): CallbackContext {
+    return {
+      runDir: this.config.runDir,
+      epochs,
+      stepsPerEpoch: this.trainLoader.batchesPerEpoch,
+      history: this.history,
+      stop: (reason) => {
+        this.stopReason = reason;
+      },
+      saveCheckpoint: (file) => saveCheckpoint(file, this.checkpointData()),
+    };
+  }
+
+  /**
+   * Trains until `epochs` epochs are completed (or a callback stops the run). With `resume`, continues from
+   * `<runDir>/checkpoint.bin` (`true`: it must exist; `'auto'`: if it exists). Writes the run folder at the end.
+   */
+  async fit({
+    epochs,
+    resume = false,
+  }: {
+    epochs: number;
+    resume?: boolean | 'auto';
+  }): Promise<TrainSummary> {
+    if (!Number.isInteger(epochs) || epochs < 1)
+      throw new NetAugError('INVALID_CONFIG', `fit: epochs must be a positive integer, got ${epochs}`);
+    await ensureGradients();
+    const t0 = performance.now();
+    const file = this.checkpointFile;
+    if (resume) {
+      if (!file) throw new NetAugError('INVALID_CONFIG', 'fit: resume needs trainer option runDir');
+      if (resume === true || fs.existsSync(file)) this.restore(loadCheckpoint(file));
+    }
+    this.schedule = this.buildSchedule(epochs);
+    this.fitEpochs = epochs;
+    this.stopReason = null;
+    const runDir = this.config.runDir;
+    if (runDir)
+      writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(this.describe(epochs), null, 2));
+    const ctx = this.context(epochs);
+    const stepsBefore = this.globalStep;
+    for (const c of this.callbacks) await c.onTrainBegin?.(ctx);
+    for (let epoch = this.epoch; epoch < epochs && !this.stopReason; epoch++) {
+      const te = performance.now();
+      for (const c of this.callbacks) await c.onEpochBegin?.(ctx, epoch);
+      this.sortChannels();
+      const { record: train, lr } = await this.trainEpoch(epoch);
+      const val = this.valLoader ? await this.evaluateTiny() : undefined;
+      const record: EpochRecord = {
+        epoch,
+        lr,
+        train,
+        ...(val ? { val } : {}),
+        seconds: (performance.now() - te) / 1000,
+      };
+      this.history.push(record);
+      this.updateBest(record);
+      this.epoch = epoch + 1; // before the callbacks: a checkpoint they write (best.bin) resumes after this epoch
+      for (const c of this.callbacks) await c.onEpochEnd?.(ctx, record);
+      if (file) {
+        saveCheckpoint(file, this.checkpointData());
+        for (const c of this.callbacks) await c.onCheckpoint?.(ctx, { epoch, file });
+      }
+    }
+    const summary = await this.finish(t0, this.globalStep - stepsBefore);
+    for (const c of this.callbacks) await c.onTrainEnd?.(ctx, summary);
+    return summary;
+  }
+
+  /** Sorts channels (per the `sortChannels` option) and permutes the optimizer slots along. */
+  sortChannels(): void {
+    if (this.config.sortChannels === 'none') return;
+    const perms = this.supernet.sortChannels();
+    if (this.config.sortChannels === 'weights-and-slots') this.optimizer.permuteSlots(perms);
+  }
+
+  /** One pass over the train loader (the rest of its current epoch) as epoch `epoch`. */
+  async trainEpoch(epoch: number): Promise<{ record: EpochRecord['train']; lr: number }> {
+    const schedule = this.lrSchedule;
+    const st = this.trainLoader.getState();
+    let step = st.batch < this.trainLoader.batchesPerEpoch ? st.batch : 0;
+    let loss = 0;
+    let correct = 0;
+    let count = 0;
+    let lr = 0;
+    const terms: Record<string, number> = {};
+    const ctx = this.context(Math.max(this.fitEpochs, epoch + 1));
+    for await (const batch of this.trainLoader) {
+      lr = schedule.at(epoch, step);
+      const r = trainStep(
+        { supernet: this.supernet, strategies: this.strategies, batch, epoch, step, rng: this.rng },
+        this.optimizer,
+        lr,
+      );
+      loss += r.loss * r.size;
+      correct += r.correct;
+      count += r.size;
+      for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v * r.size;
+      this.globalStep++;
+      for (const c of this.callbacks) await c.onBatchEnd?.(ctx, { ...r, epoch, step, lr });
+      step++;
+    }
+    for (const k of Object.keys(terms)) terms[k] /= Math.max(count, 1);
+    return { record: { loss: loss / Math.max(count, 1), top1: correct / Math.max(count, 1), terms }, lr };
+  }
+
+  /**
+   * Evaluates the tiny model on the validation loader; with `reestimate` (default: the `bnReestimation` option)
+   * its BN statistics are re-estimated on training images first, and the shared statistics restored afterwards.
+   */
+  async evaluateTiny(reestimate = this.config.bnReestimation.enabled): Promise<EvalMetrics> {
+    if (!this.valLoader)
+      throw new NetAugError('INVALID_CONFIG', 'evaluateTiny needs trainer option valLoader');
+    if (!reestimate) return evaluate(this.supernet, this.valLoader);
+    const snap = snapshotStatistics(this.supernet);
+    try {
+      await reestimateBatchNorm(this.supernet, this.trainLoader, {
+        images: this.config.bnReestimation.images,
+      });
+      return await evaluate(this.supernet, this.valLoader);
+    } finally {
+      restoreStatistics(this.supernet, snap);
+    }
+  }
+
+  private updateBest(r: EpochRecord): void {
+    const v = metricAt(r, this.config.monitor);
+    if (v === undefined) return;
+    const better =
+      this.config.monitorMode === 'max' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+    if (!this.best || better(v, this.best.value))
+      this.best = { metric: this.config.monitor, value: v, epoch: r.epoch };
+  }
+
+  /** The complete state of the run (see {@link CheckpointData}). */
+  checkpointData(): CheckpointData {
+    const variables: CheckpointData['variables'] = {};
+    for (const v of this.supernet.variables()) {
+      variables[v.name] = {
+        shape: [...v.variable.shape],
+        data: new Float32Array(v.variable.dataSync() as Float32Array),
+      };
+    }
+    const callbacks: Record<string, unknown> = {};
+    for (const c of this.callbacks) if (c.getState) callbacks[c.name] = c.getState();
+    return {
+      format: 'netaug-checkpoint',
+      version: 1,
+      epoch: this.epoch,
+      globalStep: this.globalStep,
+      variables,
+      optimizer: this.optimizer.getState(),
+      rng: { trainer: this.rng.getState() },
+      loaders: {
+        train: this.trainLoader.getState(),
+        ...(this.valLoader ? { val: this.valLoader.getState() } : {}),
+      },
+      strategies: this.strategies.map((s) => s.describe?.() ?? { name: s.name }),
+      best: this.best,
+      history: this.history.map((r) => ({ ...r })),
+      callbacks,
+      config: this.describe(),
+    };
+  }
+
+  /** Restores a checkpoint into this trainer (variables, optimizer slots, generators, loaders, history, callbacks). */
+  restore(data: CheckpointData): void {
+    for (const v of this.supernet.variables()) {
+      const d = data.variables[v.name];
+      if (!d || d.shape.join() !== v.variable.shape.join()) {
+        throw new NetAugError(
+          'CHECKPOINT',
+          `Checkpoint lacks variable '${v.name}' with shape [${v.variable.shape}]`,
+          {
+            hint: 'the checkpoint was written for a different supernet',
+          },
+        );
+      }
+      tf.tidy(() => v.variable.assign(tf.tensor(d.data, d.shape)));
+    }
+    this.optimizer.setState(data.optimizer);
+    this.rng.setState(data.rng.trainer);
+    this.trainLoader.setState(data.loaders.train);
+    if (this.valLoader && data.loaders.val) this.valLoader.setState(data.loaders.val);
+    this.epoch = data.epoch;
+    this.globalStep = data.globalStep;
+    this.best = data.best;
+    this.history.splice(0, this.history.length, ...data.history);
+    for (const c of this.callbacks)
+      if (c.setState && data.callbacks[c.name] !== undefined) c.setState(data.callbacks[c.name]);
+  }
+
+  /** Frees the optimizer slots (the supernet and the loaders belong to the caller). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  private async finish(t0: number, steps: number): Promise<TrainSummary> {
+    const runDir = this.config.runDir;
+    const files: string[] = [];
+    let final: TrainSummary['final'];
+    let model: TrainSummary['model'];
+    const snap = snapshotStatistics(this.supernet);
+    try {
+      const sharedStats = this.valLoader ? await evaluate(this.supernet, this.valLoader) : undefined;
+      if (this.config.bnReestimation.enabled) {
+        await reestimateBatchNorm(this.supernet, this.trainLoader, {
+          images: this.config.bnReestimation.images,
+        });
+      }
+      const reestimated =
+        this.valLoader && this.config.bnReestimation.enabled
+          ? await evaluate(this.supernet, this.valLoader)
+          : undefined;
+      if (sharedStats) final = { sharedStats, ...(reestimated ? { reestimated } : {}) };
+      this.supernet.setActive('min');
+      const ir = this.supernet.extract();
+      const p = profile(ir);
+      model = { params: p.params, macs: p.macs };
+      if (runDir && this.config.exportModel) {
+        writeFileAtomic(path.join(runDir, 'model.nair'), encodeModelIR(ir));
+        files.push('model.nair');
+      }
+    } finally {
+      restoreStatistics(this.supernet, snap);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const summary: TrainSummary = {
+      epochs: this.epoch,
+      globalStep: this.globalStep,
+      stopReason: this.stopReason,
+      best: this.best,
+      final,
+      model,
+      seconds,
+      stepsPerSecond: steps / seconds,
+      files,
+    };
+    if (runDir) {
+      if (this.config.plots && this.history.length > 0) {
+        const written = await plotRun(runDir, this.history);
+        files.push(...written.map((f) => path.basename(f)));
+      }
+      files.push('metrics.jsonl', 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
+      writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    }
+    return summary;
+  }
+}
