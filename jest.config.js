@@ -7,6 +7,7 @@ const packages = fs
   .filter((d) => fs.existsSync(path.join(__dirname, 'packages', d, 'jest.config.js')));
 
 module.exports = {
+  testTimeout: 120000,
   projects: [
     ...packages.map((d) => `<rootDir>/packages/${d}`),
     ...(fs.existsSync(path.join(__dirname, 'tools', 'jest.config.js')) ? ['<rootDir>/tools'] : []),

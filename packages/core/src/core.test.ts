@@ -22,6 +22,13 @@ describe('Rng', () => {
     expect(Array.from({ length: 5 }, () => c.nextUint32())).not.toEqual(xa);
   });
 
+  it('uses both halves of a large numeric seed', () => {
+    const first = (seed: number) => Array.from({ length: 4 }, ((r) => () => r.nextUint32())(new Rng(seed)));
+    expect(first(2 ** 32)).not.toEqual(first(0));
+    expect(first(2 ** 32 + 1)).not.toEqual(first(1));
+    expect(first(5 * 2 ** 32 + 7)).toEqual(first(5 * 2 ** 32 + 7));
+  });
+
   it('restores state exactly, including the cached normal deviate', () => {
     const r = new Rng(7);
     r.normal(); // leaves a spare

@@ -24,8 +24,9 @@ export class Rng {
     if (typeof seed === 'number' && !Number.isFinite(seed)) {
       throw new NetAugError('INVALID_ARGUMENT', `Rng seed must be a finite number, got ${seed}`);
     }
-    // splitmix32 expansion of the seed into four words
-    let h = typeof seed === 'string' ? hashString(seed) : seed >>> 0 ^ Math.floor(seed / 2 ** 32) >>> 0;
+    // splitmix32 expansion of the seed into four words; both 32-bit halves of a numeric seed count
+    let h = typeof seed === 'string' ? hashString(seed) : Math.floor(seed) >>> 0;
+    const hi = typeof seed === 'string' ? 0 : Math.floor(seed / 2 ** 32) >>> 0;
     const next = () => {
       h = (h + 0x9e3779b9) | 0;
       let z = h;
@@ -34,9 +35,9 @@ export class Rng {
       return (z ^ (z >>> 16)) >>> 0;
     };
     this.a = next();
-    this.b = next();
+    this.b = next() ^ hi;
     this.c = next();
-    this.d = next();
+    this.d = next() ^ Math.imul(hi, 0x9e3779b1);
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
