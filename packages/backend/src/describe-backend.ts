@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { isNetAugWasmKernel, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-gradient-kernels';
+
+/**
+ * One line describing the active tfjs backend for logs, e.g.
+ * `wasm (tfjs-core 4.22.0, threads 1, netaug grad kernels 3/3, gradients registered)`.
+ */
+export function describeBackend(): string {
+  const name = tf.getBackend();
+  if (name == null) return 'no tfjs backend active (call initBackend())';
+  const parts = [`tfjs-core ${tf.version_core}`];
+  if (name === 'wasm') {
+    const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
+    const threads = backend.wasm?.tfjs?.getThreadsCount?.();
+    if (threads != null) parts.push(`threads ${threads}`);
+    const ours = WASM_GRADIENT_KERNELS.filter((k) => isNetAugWasmKernel(k.kernelName));
+    parts.push(`netaug grad kernels ${ours.length}/${WASM_GRADIENT_KERNELS.length}`);
+    if (isNetAugWasmKernel('Conv2DBackpropInput')) parts.push('fast 1×1 Conv2DBackpropInput');
+  }
+  parts.push(
+    tf.getGradient('Conv2D') != null
+      ? 'gradients registered'
+      : 'NO gradients registered (training will fail)',
+  );
+  return `${name} (${parts.join(', ')})`;
+}

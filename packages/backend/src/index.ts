@@ -1,0 +1,10 @@
+/**
+ * @netaug/backend — picks the fastest available tfjs backend (tensorflow → wasm → cpu) and adds the
+ * gradient kernels tfjs-backend-wasm lacks, so networks train on wasm.
+ */
+export { initBackend } from './init-backend';
+export type { InitBackendOptions, InitBackendResult, BackendAttempt } from './init-backend';
+export { describeBackend } from './describe-backend';
+export { BACKEND_NAMES, type BackendName } from './backend-names';
+export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-gradient-kernels';
+export type { RegisterWasmGradientKernelsOptions } from './wasm/register-wasm-gradient-kernels';

@@ -1,0 +1,153 @@
+/** initBackend / describeBackend: order, overrides, errors, optional backends missing or present. */
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { isNetAugError } from '@netaug/core';
+import { describeBackend, initBackend } from '../src';
+import { setModuleLoaderForTests } from '../src/init-backend';
+
+const realImport = (name: string) => import(name);
+
+afterEach(() => {
+  delete process.env.NETAUG_BACKEND;
+  setModuleLoaderForTests(null);
+  if (tf.findBackendFactory('tensorflow') != null) tf.removeBackend('tensorflow');
+});
+
+async function expectBackendError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isNetAugError(err)).toBe(true);
+  expect((err as { code: string }).code).toBe('BACKEND_UNAVAILABLE');
+  expect((err as Error).message).toMatch(pattern);
+}
+
+test('default order: tensorflow (not installed here) is skipped with its reason, wasm is chosen', async () => {
+  const r = await initBackend();
+  expect(r.name).toBe('wasm');
+  expect(tf.getBackend()).toBe('wasm');
+  expect(r.tried.map((t) => [t.name, t.ok])).toEqual([
+    ['tensorflow', false],
+    ['wasm', true],
+  ]);
+  expect(r.tried[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu.*@tensorflow\/tfjs-node/);
+  expect(r.reason).toBe('first backend that loaded');
+  expect(r.gradients).toBe(true); // registered by test/setup-gradients.ts
+  // the gradient kernels are registered for wasm
+  for (const k of [
+    'Conv2DBackpropFilter',
+    'DepthwiseConv2dNativeBackpropFilter',
+    'DepthwiseConv2dNativeBackpropInput',
+  ]) {
+    expect(tf.getKernel(k, 'wasm')).toBeDefined();
+  }
+  expect(describeBackend()).toMatch(/^wasm \(tfjs-core 4\.\d+\.\d+, threads 1, netaug grad kernels 3\/3/);
+});
+
+test('env NETAUG_BACKEND selects a backend (case-insensitive); option prefer overrides it', async () => {
+  process.env.NETAUG_BACKEND = ' CPU ';
+  let r = await initBackend();
+  expect(r).toMatchObject({ name: 'cpu', reason: 'requested by env NETAUG_BACKEND' });
+  expect(r.tried).toEqual([{ name: 'cpu', ok: true, reason: 'requested by env NETAUG_BACKEND' }]);
+  expect(describeBackend()).toMatch(/^cpu \(/);
+  r = await initBackend({ prefer: 'wasm' });
+  expect(r).toMatchObject({ name: 'wasm', reason: 'requested by option prefer' });
+});
+
+test('an unknown name is a BACKEND_UNAVAILABLE error listing the valid names', async () => {
+  await expectBackendError(
+    initBackend({ prefer: 'webgl' as never }),
+    /Unknown backend 'webgl'.*tensorflow, wasm, cpu/,
+  );
+  process.env.NETAUG_BACKEND = 'gpu';
+  await expectBackendError(
+    initBackend(),
+    /Unknown backend 'gpu' \(from env NETAUG_BACKEND\).*tensorflow, wasm, cpu/,
+  );
+});
+
+test('a preferred backend that fails to load throws and says why, or falls back with fallback: true', async () => {
+  await expectBackendError(
+    initBackend({ prefer: 'tensorflow' }),
+    /'tensorflow'.*could not be loaded.*tfjs-node/,
+  );
+  const r = await initBackend({ prefer: 'tensorflow', fallback: true });
+  expect(r.name).toBe('wasm');
+  expect(r.tried.map((t) => t.ok)).toEqual([false, true]);
+});
+
+test('a missing optional backend never crashes the selection (wasm missing → cpu)', async () => {
+  setModuleLoaderForTests(async (name) => {
+    if (name === '@tensorflow/tfjs-backend-wasm') throw new Error(`Cannot find module '${name}'`);
+    return realImport(name);
+  });
+  const r = await initBackend();
+  expect(r.name).toBe('cpu');
+  expect(r.tried.map((t) => [t.name, t.ok])).toEqual([
+    ['tensorflow', false],
+    ['wasm', false],
+    ['cpu', true],
+  ]);
+  expect(r.tried[1].reason).toMatch(/Cannot find module '@tensorflow\/tfjs-backend-wasm'/);
+  await expectBackendError(initBackend({ prefer: 'wasm' }), /'wasm'.*Cannot find module/);
+});
+
+test('tensorflow is chosen first when tfjs-node resolves (simulated)', async () => {
+  const loaded: string[] = [];
+  setModuleLoaderForTests(async (name) => {
+    loaded.push(name);
+    if (name === '@tensorflow/tfjs-node-gpu') throw new Error(`Cannot find module '${name}'`);
+    if (name === '@tensorflow/tfjs-node') {
+      tf.registerBackend('tensorflow', () => new MathBackendCPU()); // stands in for the native backend
+      return {};
+    }
+    return realImport(name);
+  });
+  const r = await initBackend({ verbose: false });
+  expect(r).toMatchObject({ name: 'tensorflow', reason: 'first in default order' });
+  expect(loaded).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+  expect(tf.getBackend()).toBe('tensorflow');
+});
+
+test('threads must be a positive integer', async () => {
+  const err = await initBackend({ threads: 0 }).catch((e: unknown) => e);
+  expect(isNetAugError(err) && err.code).toBe('INVALID_ARGUMENT');
+});
+
+test('missing gradients are registered by loading @tensorflow/tfjs-layers', async () => {
+  const saved = ['Conv2D', 'DepthwiseConv2dNative'].map((k) => tf.getGradient(k));
+  for (const g of saved) tf.unregisterGradient(g.kernelName);
+  const loaded: string[] = [];
+  setModuleLoaderForTests(async (name) => {
+    loaded.push(name);
+    if (name === '@tensorflow/tfjs-layers') {
+      for (const g of saved) tf.registerGradient(g); // what the real (already cached) module did on first load
+      return {};
+    }
+    return realImport(name);
+  });
+  try {
+    const r = await initBackend({ prefer: 'cpu' });
+    expect(loaded).toEqual(['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers']);
+    expect(r.gradients).toBe(true);
+  } finally {
+    for (const g of saved) if (tf.getGradient(g.kernelName) == null) tf.registerGradient(g);
+  }
+});
+
+test('without gradients and without tfjs-layers, initBackend reports gradients: false', async () => {
+  const saved = tf.getGradient('Conv2D');
+  tf.unregisterGradient('Conv2D');
+  setModuleLoaderForTests(async (name) => {
+    if (name === '@tensorflow/tfjs-layers') throw new Error(`Cannot find module '${name}'`);
+    return realImport(name);
+  });
+  try {
+    const r = await initBackend({ prefer: 'cpu' });
+    expect(r.gradients).toBe(false);
+    expect(describeBackend()).toMatch(/NO gradients registered/);
+  } finally {
+    tf.registerGradient(saved);
+  }
+});
