@@ -1,0 +1,278 @@
+import { NetAugError, type ModelIR } from '@netaug/core';
+import * as path from 'path';
+import { writeFileAtomic, type WrittenFiles } from '../atomic-write';
+import { lowerToTflite, type LoweredGraph } from './lower';
+import {
+  activationQuantParams,
+  calibrate,
+  quantizeBias,
+  quantizeConstant,
+  quantizePerChannel,
+  quantizePerTensorSymmetric,
+  type CalibrationRanges,
+  type QuantParams,
+} from './quantize';
+import { writeTfliteModel, type TflModel, type TflOperatorCode, type TflTensor } from './schema-writer';
+import type { BuiltinOperatorName } from './schema';
+
+/** Full-integer post-training quantization settings. */
+export interface TfliteQuantizeOptions {
+  /** Representative NHWC images (each `H·W·C` floats, preprocessed exactly like the model's inputs). */
+  calibration: readonly Float32Array[];
+  /**
+   * Make the model's input and output int8 tensors (for TFLite-Micro). Default false: the model takes and
+   * returns float32 and converts with QUANTIZE / DEQUANTIZE at the edges (LiteRT.js needs this).
+   */
+  int8Io?: boolean;
+  /** Images per reference-executor batch during calibration (memory vs. speed). Default 16. */
+  calibrationBatchSize?: number;
+}
+
+/** Options of {@link exportTflite} / {@link buildTflite}. */
+export interface TfliteExportOptions {
+  /** When given, writes a full-integer int8 model; otherwise float32. */
+  quantize?: TfliteQuantizeOptions;
+  /** `Model.description` (default: "NetAug.js <ir.name>"). */
+  description?: string;
+  /**
+   * Diagnostics: IR node names whose values become extra model outputs (after the logits, float32 through
+   * DEQUANTIZE in int8 models), to compare a runtime layer by layer with `runModelIR`. Fused activations expose
+   * the activation node, not the conv before it.
+   */
+  probe?: readonly string[];
+}
+
+/** Builds a `.tflite` model in memory (float32, or int8 with `options.quantize`). */
+export function buildTflite(ir: ModelIR, options: TfliteExportOptions = {}): Uint8Array {
+  const int8 = !!options.quantize;
+  const graph = lowerToTflite(ir, int8 ? 'tflite-int8' : 'tflite');
+  const description = options.description ?? `NetAug.js ${ir.name}`;
+  const model = int8
+    ? int8Model(
+        graph,
+        calibrate(ir, options.quantize!.calibration, options.quantize!.calibrationBatchSize),
+        !!options.quantize!.int8Io,
+        description,
+      )
+    : floatModel(graph, description);
+  for (const name of options.probe ?? []) addProbe(model, name, int8);
+  return writeTfliteModel(model);
+}
+
+/**
+ * Exports a ModelIR to a TFLite flatbuffer file (written atomically). Float32 by default; with
+ * `options.quantize` a full-integer int8 model (per-channel int8 weights, int8 activations, int32 biases).
+ * The input is NHWC `[1, H, W, C]`, the output `[1, numClasses]` logits.
+ */
+export async function exportTflite(
+  ir: ModelIR,
+  file: string,
+  options: TfliteExportOptions = {},
+): Promise<WrittenFiles> {
+  const bytes = buildTflite(ir, options);
+  await writeFileAtomic(file, bytes);
+  return { files: [path.resolve(file)], bytes: bytes.length };
+}
+
+function addProbe(model: TflModel, name: string, int8: boolean): void {
+  const sg = model.subgraph;
+  const t = sg.tensors.findIndex((x) => x.name === name || x.name === `${name}/int8`);
+  if (t < 0)
+    throw new NetAugError('INVALID_ARGUMENT', `probe: no tensor for IR node '${name}' (absorbed by fusion?)`);
+  if (!int8 || sg.tensors[t].type !== 'INT8') {
+    sg.outputs.push(t);
+    return;
+  }
+  let code = model.operatorCodes.findIndex((c) => c.op === 'DEQUANTIZE');
+  if (code < 0) code = model.operatorCodes.push({ op: 'DEQUANTIZE', version: 2 }) - 1;
+  const out =
+    sg.tensors.push({ name: `${name}/probe`, shape: sg.tensors[t].shape, type: 'FLOAT32', buffer: 0 }) - 1;
+  sg.operators.push({ opcodeIndex: code, inputs: [t], outputs: [out] });
+  sg.outputs.push(out);
+}
+
+const INT8_VERSIONS: Partial<Record<BuiltinOperatorName, number>> = {
+  CONV_2D: 3,
+  DEPTHWISE_CONV_2D: 3,
+  FULLY_CONNECTED: 4,
+  ADD: 2,
+  MUL: 2,
+  MEAN: 2,
+  LOGISTIC: 2,
+  RELU: 2,
+  RELU6: 2,
+  HARD_SWISH: 1,
+  QUANTIZE: 1,
+  DEQUANTIZE: 2,
+};
+
+class ModelAssembler {
+  readonly codes: TflOperatorCode[] = [];
+  readonly buffers: Uint8Array[] = [new Uint8Array(0)];
+  readonly tensors: TflTensor[] = [];
+  readonly operators: TflModel['subgraph']['operators'] = [];
+  constructor(private readonly int8: boolean) {}
+
+  opcode(op: BuiltinOperatorName): number {
+    let i = this.codes.findIndex((c) => c.op === op);
+    if (i < 0) i = this.codes.push({ op, version: this.int8 ? (INT8_VERSIONS[op] ?? 1) : 1 }) - 1;
+    return i;
+  }
+
+  buffer(data: ArrayBufferView | undefined): number {
+    if (!data) return 0;
+    return this.buffers.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()) - 1;
+  }
+}
+
+function floatModel(g: LoweredGraph, description: string): TflModel {
+  const m = new ModelAssembler(false);
+  for (const t of g.tensors) {
+    m.tensors.push({
+      name: t.name,
+      shape: t.shape,
+      type: t.kind === 'int32' ? 'INT32' : 'FLOAT32',
+      buffer: m.buffer(t.data),
+    });
+  }
+  for (const op of g.ops)
+    m.operators.push({
+      opcodeIndex: m.opcode(op.op),
+      inputs: op.inputs,
+      outputs: op.outputs,
+      options: op.options,
+    });
+  return {
+    description,
+    operatorCodes: m.codes,
+    subgraph: {
+      name: g.name,
+      tensors: m.tensors,
+      inputs: [g.input],
+      outputs: [g.output],
+      operators: m.operators,
+    },
+    buffers: m.buffers,
+  };
+}
+
+function int8Model(
+  g: LoweredGraph,
+  ranges: CalibrationRanges,
+  int8Io: boolean,
+  description: string,
+): TflModel {
+  const m = new ModelAssembler(true);
+  const rangeOf = (name: string): [number, number] => {
+    const r = ranges.get(name);
+    if (!r) throw new NetAugError('INTERNAL', `no calibration range for IR node '${name}'`);
+    return r;
+  };
+  const act = new Map<number, QuantParams>();
+  g.tensors.forEach((t, i) => {
+    if (t.kind === 'activation') act.set(i, t.fixedQuant ?? activationQuantParams(...t.range!(rangeOf)));
+  });
+  // weights and biases need their operator: bias scale = input scale × weight scale
+  const weightQuant = new Map<number, { data: Int8Array; scales: number[] }>();
+  const biasQuant = new Map<number, { data: Int32Array; scales: number[] }>();
+  for (const op of g.ops) {
+    if (op.op !== 'CONV_2D' && op.op !== 'DEPTHWISE_CONV_2D' && op.op !== 'FULLY_CONNECTED') continue;
+    const [x, w, b] = op.inputs;
+    const wt = g.tensors[w];
+    const q =
+      op.op === 'FULLY_CONNECTED'
+        ? quantizePerTensorSymmetric(wt.data as Float32Array, wt.shape[0])
+        : quantizePerChannel(wt.data as Float32Array, wt.shape, wt.channelDim!);
+    weightQuant.set(w, q);
+    biasQuant.set(b, quantizeBias(g.tensors[b].data as Float32Array, act.get(x)!.scale, q.scales));
+  }
+  g.tensors.forEach((t, i) => {
+    const base = { name: t.name, shape: t.shape };
+    switch (t.kind) {
+      case 'activation': {
+        const q = act.get(i)!;
+        m.tensors.push({
+          ...base,
+          type: 'INT8',
+          buffer: 0,
+          quantization: { scale: [q.scale], zeroPoint: [q.zeroPoint] },
+        });
+        break;
+      }
+      case 'weight': {
+        const q = weightQuant.get(i)!;
+        const perTensor = q.scales.every((s) => s === q.scales[0]);
+        const scale = perTensor ? [q.scales[0]] : q.scales;
+        m.tensors.push({
+          ...base,
+          type: 'INT8',
+          buffer: m.buffer(q.data),
+          quantization: {
+            scale,
+            zeroPoint: scale.map(() => 0),
+            quantizedDimension: perTensor ? 0 : t.channelDim,
+          },
+        });
+        break;
+      }
+      case 'bias': {
+        const q = biasQuant.get(i)!;
+        const perTensor = q.scales.every((s) => s === q.scales[0]);
+        const scale = perTensor ? [q.scales[0]] : q.scales;
+        m.tensors.push({
+          ...base,
+          type: 'INT32',
+          buffer: m.buffer(q.data),
+          quantization: { scale, zeroPoint: scale.map(() => 0), quantizedDimension: 0 },
+        });
+        break;
+      }
+      case 'const': {
+        const q = quantizeConstant(t.data as Float32Array);
+        m.tensors.push({
+          ...base,
+          type: 'INT8',
+          buffer: m.buffer(q.data),
+          quantization: { scale: [q.params.scale], zeroPoint: [q.params.zeroPoint] },
+        });
+        break;
+      }
+      case 'int32':
+        m.tensors.push({ ...base, type: 'INT32', buffer: m.buffer(t.data) });
+        break;
+    }
+  });
+  let input = g.input;
+  let output = g.output;
+  if (!int8Io) {
+    // float32 model I/O: QUANTIZE the input, DEQUANTIZE the logits
+    const qIn = m.tensors[g.input];
+    const qOut = m.tensors[g.output];
+    input = m.tensors.push({ name: qIn.name, shape: qIn.shape, type: 'FLOAT32', buffer: 0 }) - 1;
+    qIn.name = `${qIn.name}/int8`;
+    output = m.tensors.push({ name: qOut.name, shape: qOut.shape, type: 'FLOAT32', buffer: 0 }) - 1;
+    qOut.name = `${qOut.name}/int8`;
+    m.operators.push({ opcodeIndex: m.opcode('QUANTIZE'), inputs: [input], outputs: [g.input] });
+  }
+  for (const op of g.ops)
+    m.operators.push({
+      opcodeIndex: m.opcode(op.op),
+      inputs: op.inputs,
+      outputs: op.outputs,
+      options: op.options,
+    });
+  if (!int8Io)
+    m.operators.push({ opcodeIndex: m.opcode('DEQUANTIZE'), inputs: [g.output], outputs: [output] });
+  return {
+    description,
+    operatorCodes: m.codes,
+    subgraph: {
+      name: g.name,
+      tensors: m.tensors,
+      inputs: [input],
+      outputs: [output],
+      operators: m.operators,
+    },
+    buffers: m.buffers,
+  };
+}

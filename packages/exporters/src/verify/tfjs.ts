@@ -1,0 +1,30 @@
+import { requireOptional } from '../optional-require';
+import { loadTfjsModel } from '../tfjs/load';
+import { compareOutputs } from './compare';
+import type { VerifyOptions, VerifyResult } from './types';
+
+/**
+ * Loads the tfjs LayersModel in `dir` (fs IOHandler) and predicts the per-example NHWC inputs in one batch
+ * with the active tfjs backend.
+ */
+export async function verifyTfjs(
+  dir: string,
+  inputs: readonly Float32Array[],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const tfc = requireOptional<typeof import('@tensorflow/tfjs-core')>('@tensorflow/tfjs-core', 'verifyTfjs');
+  const model = await loadTfjsModel(dir);
+  const shape = model.inputs[0].shape.slice(1) as number[];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(inputs.length * size);
+  inputs.forEach((x, i) => data.set(x, i * size));
+  const x = tfc.tensor(data, [inputs.length, ...shape]);
+  const y = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
+  const flat = (await y.data()) as Float32Array;
+  x.dispose();
+  y.dispose();
+  model.dispose();
+  const k = flat.length / inputs.length;
+  const outputs = inputs.map((_, i) => Float32Array.from(flat.subarray(i * k, (i + 1) * k)));
+  return { outputs, comparison: options.expected ? compareOutputs(outputs, options.expected) : undefined };
+}
