@@ -22,6 +22,7 @@ export { loadManifest, parseManifest, type ManifestRow } from './readers/manifes
 export { DecodeCache, defaultCacheDir } from './cache';
 export {
   loadBuiltin,
+  findIdxPair,
   BuiltinDataset,
   EMBEDDED_FASHION_MNIST_DIR,
   SYSTEM_FASHION_MNIST_DIR,

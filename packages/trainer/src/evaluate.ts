@@ -19,6 +19,17 @@ export async function evaluate(
   loader: DataLoader,
 ): Promise<EvalMetrics> {
   supernet.setActive('min');
+  return evaluateModel((x) => supernet.forward(x, { training: false }), loader);
+}
+
+/**
+ * Evaluates any model given as `predict(x) → logits` (e.g. a static model built from an exported ModelIR) on one
+ * full epoch of `loader`; same metrics and loader handling as {@link evaluate}.
+ */
+export async function evaluateModel(
+  predict: (x: tf.Tensor4D) => tf.Tensor,
+  loader: DataLoader,
+): Promise<EvalMetrics> {
   const saved = loader.getState();
   let loss = 0;
   let c1 = 0;
@@ -30,7 +41,7 @@ export async function evaluate(
       tf.tidy(() => {
         const x = tf.tensor4d(batch.images, batch.shape);
         const y = tf.tensor1d(batch.labels, 'int32');
-        const logits = supernet.forward(x, { training: false });
+        const logits = predict(x);
         const n = batch.labels.length;
         loss += crossEntropy(logits, y).dataSync()[0] * n;
         c1 += topKCorrect(logits, y, 1);

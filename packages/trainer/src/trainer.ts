@@ -402,7 +402,11 @@ export class Trainer {
           : undefined;
       if (sharedStats) final = { sharedStats, ...(reestimated ? { reestimated } : {}) };
       this.supernet.setActive('min');
-      const ir = this.supernet.extract();
+      const extracted = this.supernet.extract();
+      const ir = {
+        ...extracted,
+        metadata: { ...extracted.metadata, bnReestimated: this.config.bnReestimation.enabled },
+      };
       const p = profile(ir);
       model = { params: p.params, macs: p.macs };
       if (runDir && this.config.exportModel) {
