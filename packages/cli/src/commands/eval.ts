@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import type { Output } from '../output';
+
+interface EvalFlags {
+  run: string;
+  data?: string;
+  dataDir?: string;
+  testSubset?: number;
+  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  json?: boolean;
+}
+
+export function registerEval(program: Command, io: Output): void {
+  program
+    .command('eval')
+    .description("Evaluate a run's exported tiny model (model.nair, BN re-estimated) on test data")
+    .requiredOption('--run <dir>', 'run folder of `netaug train`')
+    .option('--data <name|path>', 'evaluate on other data (default: the run’s test split)')
+    .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
+    .option('--test-subset <n>', 'evaluate on a class-balanced subset', (v) => Number(v))
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu')
+    .option('--json', 'print JSON {top1, top5, loss, count, bnReestimated}')
+    .addHelpText('after', '\nExamples:\n  $ netaug eval --run runs/netaug\n  $ netaug eval --run runs/netaug --json')
+    .action(async (flags: EvalFlags) => {
+      const { evaluateRun } = await import('../run/eval-run');
+      const r = await evaluateRun(flags);
+      if (flags.json) {
+        io.out(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      io.out(
+        `top-1 ${(100 * r.top1).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}  ` +
+          `on ${r.count} images of ${r.data} (BN re-estimated: ${r.bnReestimated ? 'yes' : 'no'})\n`,
+      );
+    });
+}

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { Output } from '../output';
+import { humanCount } from '../output';
+import { parsePositiveInt } from '../parse';
+import { UsageError } from '../errors';
+
+interface ExportFlags {
+  run: string;
+  format: string;
+  out: string;
+  calibration: number;
+  verify?: number | boolean;
+  cHeader?: boolean;
+  foldBn?: boolean;
+  json?: boolean;
+}
+
+const FORMATS = ['tfjs', 'onnx', 'tflite', 'tflite-int8'] as const;
+
+export function registerExport(program: Command, io: Output): void {
+  program
+    .command('export')
+    .description("Export a run's tiny model to TensorFlow.js, ONNX or TFLite (float / int8)")
+    .requiredOption('--run <dir>', 'run folder of `netaug train`')
+    .requiredOption('--format <fmt>', FORMATS.join(' | '))
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--calibration <n>', 'training images used to calibrate int8 activations', parsePositiveInt('--calibration'), 200)
+    .option('--verify [n]', 'run the exported file in its runtime on n test images (default 1000) and compare with tfjs')
+    .option('--c-header', 'also write model_data.h (byte array) for TFLite-Micro')
+    .option('--fold-bn', 'fold batch-norm into convolutions (tfjs, onnx; TFLite always folds)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ netaug export --run runs/netaug --format onnx --out exports --verify\n  $ netaug export --run runs/netaug --format tflite-int8 --out exports --calibration 500 --c-header --verify 2000 --json',
+    )
+    .action(async (flags: ExportFlags) => {
+      if (!(FORMATS as readonly string[]).includes(flags.format)) {
+        throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${flags.format}'`);
+      }
+      let verify: number | undefined;
+      if (flags.verify === true) verify = 1000;
+      else if (flags.verify !== undefined) verify = parsePositiveInt('--verify')(String(flags.verify));
+      const { exportRun } = await import('../run/export-run');
+      const r = await exportRun({
+        run: flags.run,
+        format: flags.format as (typeof FORMATS)[number],
+        out: flags.out,
+        calibration: flags.calibration,
+        verify,
+        cHeader: flags.cHeader,
+        foldBn: flags.foldBn,
+      });
+      if (flags.json) {
+        io.out(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      io.out(
+        `${r.format}: ${r.file} (${r.bytes.toLocaleString('en-US')} bytes); tiny model ${humanCount(r.params)} params, ${humanCount(r.macs)} MACs\n`,
+      );
+      if (r.cHeader) io.out(`C header: ${r.cHeader}\n`);
+      if (r.verifiedImages) {
+        io.out(
+          `verified on ${r.verifiedImages} test images: max |Δlogit| ${r.maxAbsDiff!.toExponential(2)} vs tfjs, ` +
+            `top-1 agreement ${(100 * r.top1Agreement!).toFixed(2)}%, top-1 ${(100 * r.top1!).toFixed(2)}% (tfjs ${(100 * r.tfjsTop1!).toFixed(2)}%)\n`,
+        );
+      }
+    });
+}

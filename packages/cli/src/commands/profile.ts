@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { profileModel } from '../profile-model';
+import { formatTable, humanCount, type Output } from '../output';
+import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
+
+interface ProfileFlags {
+  resolution?: number;
+  channels: number;
+  classes: number;
+  width?: number;
+  smallInput?: boolean;
+  widthMults?: number[];
+  expandFactors?: number[];
+  config: string;
+  layers?: boolean;
+  json?: boolean;
+}
+
+export function registerProfile(program: Command, io: Output): void {
+  program
+    .command('profile')
+    .description('Count params and MACs of a zoo model (the tiny model unless --config says otherwise)')
+    .argument('<model>', 'zoo model name (see `netaug models`)')
+    .option('-r, --resolution <px>', 'input height and width (default: the paper’s resolution)', parsePositiveInt('--resolution'))
+    .option('--channels <n>', 'input channels', parsePositiveInt('--channels'), 3)
+    .option('--classes <n>', 'number of classes', parsePositiveInt('--classes'), 1000)
+    .option('--width <w>', 'width multiplier of the tiny model (mobilenetv2, proxylessnas, mobilenetv3)', parsePositiveNumber('--width'))
+    .option('--small-input', 'small-input form for 28–64 px images (8× downsampling)')
+    .option('--width-mults <list>', 'augmentation width multipliers, e.g. 1,1.8,2.6', parseNumberList('--width-mults'))
+    .option('--expand-factors <list>', 'augmentation expand factors, e.g. 1,1.6,2.2,2.8', parseNumberList('--expand-factors'))
+    .option('--config <mode>', 'which sub-network: min (the tiny model) or max (largest augmented model)', 'min')
+    .option('--layers', 'print the per-layer breakdown')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ netaug profile mobilenetv2-tiny\n  $ netaug profile mobilenetv2 --width 0.35 --resolution 32 --small-input --classes 10 --json\n  $ netaug profile mcunet --config max',
+    )
+    .action(async (model: string, flags: ProfileFlags) => {
+      const p = await profileModel({
+        model,
+        resolution: flags.resolution,
+        channels: flags.channels,
+        numClasses: flags.classes,
+        width: flags.width,
+        smallInput: !!flags.smallInput,
+        widthMults: flags.widthMults,
+        expandFactors: flags.expandFactors,
+        config: flags.config,
+      });
+      if (flags.json) {
+        const { layers, ...rest } = p;
+        io.out(JSON.stringify(flags.layers ? p : rest, null, 2) + '\n');
+        return;
+      }
+      io.out(
+        `${p.model} ${p.inputShape.join('×')} → ${p.numClasses} classes${p.smallInput ? ' (small input)' : ''}, ${p.config} config\n` +
+          `params ${p.params.toLocaleString('en-US')} (${humanCount(p.params)})  MACs ${p.macs.toLocaleString('en-US')} (${humanCount(p.macs)})\n`,
+      );
+      if (flags.layers) {
+        io.out(
+          formatTable([
+            ['layer', 'op', 'output', 'params', 'MACs'],
+            ...p.layers.map((l) => [l.name, l.op, l.outputShape.join('×'), l.params, l.macs]),
+          ]),
+        );
+      }
+    });
+}

@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { resolveRunConfig } from '../run/load-config';
+import { PRESETS } from '../run/presets';
+import type { RunConfigInput } from '../run/run-config';
+import type { Output } from '../output';
+import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
+import { UsageError } from '../errors';
+
+interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
+  preset?: string;
+  config?: string;
+  resume?: boolean;
+  json?: boolean;
+  plain?: boolean;
+  quiet?: boolean;
+  channels?: number;
+}
+
+const nonNegative = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number ≥ 0, got '${v}'`);
+  return n;
+};
+const integer = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag} must be an integer, got '${v}'`);
+  return n;
+};
+
+export function registerTrain(program: Command, io: Output): void {
+  program
+    .command('train')
+    .description('Train a tiny model with NetAug (or the baseline) and write a run folder')
+    .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
+    .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
+    .option('--model <name>', 'zoo model (netaug models)')
+    .option('--width <w>', 'width multiplier of the tiny model', parsePositiveNumber('--width'))
+    .option('--small-input', 'small-input form (8× downsampling) for 28–64 px images')
+    .option('--width-mults <list>', 'augmentation width multipliers', parseNumberList('--width-mults'))
+    .option('--expand-factors <list>', 'augmentation expand factors', parseNumberList('--expand-factors'))
+    .option('--data <name|path>', 'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest)')
+    .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
+    .option('--subset <n>', 'train on a class-balanced subset of n images', parsePositiveInt('--subset'))
+    .option('--test-subset <n>', 'evaluate on a class-balanced subset of n test images', parsePositiveInt('--test-subset'))
+    .option('--resolution <px>', 'input resolution (images are resized)', parsePositiveInt('--resolution'))
+    .option('--channels <n>', 'input channels, 1 or 3', parsePositiveInt('--channels'))
+    .option('--augment <kind>', 'none, flip, crop-flip or rrc-flip')
+    .option('--strategy <name>', 'netaug or baseline')
+    .option('--alpha <a>', 'weight of the augmented model loss', parsePositiveNumber('--alpha'))
+    .option('--stop-width-epoch <e>', 'epoch at which width augmentation stops (default: half)', nonNegative('--stop-width-epoch'))
+    .option('--epochs <n>', 'epochs', parsePositiveInt('--epochs'))
+    .option('--batch <n>', 'batch size', parsePositiveInt('--batch'))
+    .option('--optimizer <name>', 'sgd, adam or adamw')
+    .option('--lr <lr>', 'peak learning rate (cosine schedule after linear warm-up)', parsePositiveNumber('--lr'))
+    .option('--warmup-epochs <n>', 'linear warm-up epochs', nonNegative('--warmup-epochs'))
+    .option('--weight-decay <wd>', 'weight decay (not on BN and bias)', nonNegative('--weight-decay'))
+    .option('--label-smoothing <e>', 'label smoothing', nonNegative('--label-smoothing'))
+    .option('--bn-images <n>', 'training images for BN re-estimation', parsePositiveInt('--bn-images'))
+    .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
+    .option('--seed <n>', 'seed', integer('--seed'))
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--out <dir>', 'run folder')
+    .option('--resume', 'continue from the run folder’s last checkpoint')
+    .option('--plain', 'progress as plain lines')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ netaug train --preset fmnist-tiny --strategy netaug --out runs/netaug
+  $ netaug train --model mobilenetv2-tiny --small-input --data fashion-mnist --strategy netaug --epochs 10 --batch 128 --lr 0.1 --seed 0 --out runs/x
+  $ netaug train --config run.yaml --resume
+  $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
+    )
+    .action(async (flags: TrainFlags) => {
+      const { preset, config, resume, json, plain, quiet, ...rest } = flags;
+      const cfg = resolveRunConfig({ preset, configFile: config, flags: { ...(rest as Partial<RunConfigInput>), backend: rest.backend ?? (process.env.NETAUG_BACKEND as RunConfigInput['backend']) } });
+      const { trainRun } = await import('../run/train-run');
+      const r = await trainRun(cfg, { resume, plainProgress: plain, quiet, log: (s) => io.err(s + '\n') });
+      const final = r.summary.final;
+      if (json) {
+        io.out(JSON.stringify({ runDir: r.runDir, backend: r.backend, data: r.dataSource, ...r.summary }, null, 2) + '\n');
+        return;
+      }
+      const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+      io.out(
+        `${cfg.strategy} ${cfg.model}: top-1 ${pct(final?.reestimated?.top1)} (BN re-estimated), ` +
+          `${pct(final?.sharedStats.top1)} with shared BN statistics; ` +
+          `${r.summary.epochs} epochs in ${r.summary.seconds.toFixed(0)} s → ${r.runDir}\n`,
+      );
+    });
+}

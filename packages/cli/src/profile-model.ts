@@ -1,0 +1,57 @@
+import { profile, type Profile } from '@netaug/core';
+import { UsageError } from './errors';
+
+/** The resolution each zoo model is profiled at in the paper. */
+export const PAPER_RESOLUTION: Record<string, number> = {
+  'mobilenetv2-tiny': 144,
+  mcunet: 176,
+  mobilenetv2: 160,
+  proxylessnas: 160,
+  mobilenetv3: 160,
+};
+
+export interface ProfileRequest {
+  model: string;
+  resolution?: number;
+  channels: number;
+  numClasses: number;
+  width?: number;
+  smallInput: boolean;
+  widthMults?: number[];
+  expandFactors?: number[];
+  config: string;
+}
+
+export interface ModelProfile extends Profile {
+  model: string;
+  numClasses: number;
+  smallInput: boolean;
+  config: string;
+}
+
+/** Builds the supernet on the cpu backend, picks the config and profiles the extracted sub-network. */
+export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
+  if (req.config !== 'min' && req.config !== 'max') {
+    throw new UsageError(`--config must be 'min' or 'max', got '${req.config}'`);
+  }
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  await tf.setBackend('cpu');
+  const { createSupernet } = await import('@netaug/supernet');
+  const resolution = req.resolution ?? PAPER_RESOLUTION[req.model] ?? 160;
+  const net = createSupernet(req.model, {
+    numClasses: req.numClasses,
+    inputShape: [resolution, resolution, req.channels],
+    width: req.width,
+    smallInput: req.smallInput,
+    widthMults: req.widthMults,
+    expandFactors: req.expandFactors,
+  });
+  try {
+    net.setActive(req.config as 'min' | 'max');
+    const p = profile(net.extract());
+    return { model: req.model, numClasses: req.numClasses, smallInput: req.smallInput, config: req.config, ...p };
+  } finally {
+    net.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { reportError, EXIT } from './errors';
+import { processOutput, type Output } from './output';
+import { registerModels } from './commands/models';
+import { registerProfile } from './commands/profile';
+import { registerData } from './commands/data';
+import { registerTrain } from './commands/train';
+import { registerEval } from './commands/eval';
+import { registerExport } from './commands/export';
+
+
+/** Builds the `netaug` command tree; `io` receives everything it prints. */
+export function createProgram(io: Output = processOutput): Command {
+  const program = new Command('netaug')
+    .description('NetAug.js — train tiny neural networks with Network Augmentation, and export them')
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerModels(program, io);
+  registerProfile(program, io);
+  registerData(program, io);
+  registerTrain(program, io);
+  registerEval(program, io);
+  registerExport(program, io);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code instead of exiting. */
+export async function runCli(argv: string[], io: Output = processOutput): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are "errors" with exit code 0; commander already printed its one-line message
+      return e.exitCode === 0 ? EXIT.ok : EXIT.user;
+    }
+    return reportError(e, argv.includes('--verbose'), io.err);
+  }
+}

@@ -1,0 +1,132 @@
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetAugError, profile } from '@netaug/core';
+import { setupBackend } from './backend';
+import { readRunFolder } from './read-run';
+import { loadRunEvalData } from './run-eval-data';
+
+export type ExportFormatName = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
+
+export interface ExportRunOptions {
+  run: string;
+  format: ExportFormatName;
+  out: string;
+  /** Calibration images for int8 (training images). */
+  calibration: number;
+  /** Run the exported file in its runtime on this many test images and compare with the tfjs model. */
+  verify?: number;
+  cHeader?: boolean;
+  foldBn?: boolean;
+}
+
+export interface ExportRunResult {
+  format: ExportFormatName;
+  file: string;
+  files: string[];
+  bytes: number;
+  params: number;
+  macs: number;
+  /** With verify: max |exported − tfjs| over the logits, top-1 agreement with tfjs, top-1 accuracy of the export. */
+  maxAbsDiff?: number;
+  top1Agreement?: number;
+  top1?: number;
+  tfjsTop1?: number;
+  verifiedImages?: number;
+  cHeader?: string;
+}
+
+const FILE: Record<ExportFormatName, string> = {
+  tfjs: 'model.json',
+  onnx: 'model.onnx',
+  tflite: 'model.tflite',
+  'tflite-int8': 'model_int8.tflite',
+};
+
+/** Exports a run's tiny model (model.nair) to one format; optionally verifies it in its runtime on real images. */
+export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
+  if (o.cHeader && !o.format.startsWith('tflite')) {
+    throw new NetAugError('INVALID_ARGUMENT', `--c-header is for TFLite-Micro: use --format tflite or tflite-int8, not ${o.format}`);
+  }
+  const run = readRunFolder(o.run);
+  const ex = await import('@netaug/exporters');
+  const needData = o.format === 'tflite-int8' || !!o.verify;
+  const evalData = needData ? await loadRunEvalData(run) : null;
+  mkdirSync(o.out, { recursive: true });
+  const file = join(o.out, FILE[o.format]);
+  let written;
+  if (o.format === 'tflite-int8') {
+    const { images } = await evalData!.images(evalData!.train, o.calibration);
+    written = await ex.exportModel(run.ir, { format: 'tflite-int8', out: file, quantize: { calibration: images } });
+  } else if (o.format === 'tfjs') {
+    written = await ex.exportModel(run.ir, { format: 'tfjs', out: o.out, foldBN: o.foldBn });
+  } else if (o.format === 'onnx') {
+    written = await ex.exportModel(run.ir, { format: 'onnx', out: file, foldBN: o.foldBn });
+  } else {
+    written = await ex.exportModel(run.ir, { format: 'tflite', out: file });
+  }
+  const p = profile(run.ir);
+  const result: ExportRunResult = {
+    format: o.format,
+    file,
+    files: written.files,
+    bytes: written.bytes,
+    params: p.params,
+    macs: p.macs,
+  };
+  if (o.cHeader) {
+    const header = join(o.out, 'model_data.h');
+    writeFileSync(header, ex.toCHeader(new Uint8Array(readFileSync(file)), 'model_data'));
+    result.cHeader = header;
+  }
+  if (o.verify) Object.assign(result, await verifyExport(o, run, evalData!, file));
+  return result;
+}
+
+async function verifyExport(
+  o: ExportRunOptions,
+  run: ReturnType<typeof readRunFolder>,
+  d: NonNullable<Awaited<ReturnType<typeof loadRunEvalData>>>,
+  file: string,
+): Promise<Partial<ExportRunResult>> {
+  await setupBackend((process.env.NETAUG_BACKEND as 'cpu' | undefined) ?? 'auto');
+  const tf = await import('@tensorflow/tfjs-core');
+  const ex = await import('@netaug/exporters');
+  const { buildTfModel } = await import('@netaug/supernet');
+  const { images, labels } = await d.images(d.test, o.verify!);
+  const [h, w, c] = run.data.inputShape;
+  const model = buildTfModel(run.ir);
+  const reference: Float32Array[] = [];
+  try {
+    for (let i = 0; i < images.length; i += 256) {
+      const chunk = images.slice(i, i + 256);
+      const buf = new Float32Array(chunk.length * h * w * c);
+      chunk.forEach((x, k) => buf.set(x, k * h * w * c));
+      const out = tf.tidy(() => model.predict(tf.tensor4d(buf, [chunk.length, h, w, c])).dataSync() as Float32Array);
+      const k = out.length / chunk.length;
+      for (let j = 0; j < chunk.length; j++) reference.push(out.slice(j * k, (j + 1) * k));
+    }
+  } finally {
+    model.dispose();
+  }
+  const r =
+    o.format === 'onnx'
+      ? await ex.verifyOnnx(file, images)
+      : o.format === 'tfjs'
+        ? await ex.verifyTfjs(o.out, images)
+        : await ex.verifyTflite(file, images);
+  let maxAbsDiff = 0;
+  let agree = 0;
+  let correct = 0;
+  let refCorrect = 0;
+  r.outputs.forEach((y, i) => {
+    const ref = reference[i];
+    for (let k = 0; k < ref.length; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(y[k] - ref[k]));
+    const a = ex.argmax(y);
+    const b = ex.argmax(ref);
+    if (a === b) agree++;
+    if (a === labels[i]) correct++;
+    if (b === labels[i]) refCorrect++;
+  });
+  const n = r.outputs.length;
+  return { maxAbsDiff, top1Agreement: agree / n, top1: correct / n, tfjsTop1: refCorrect / n, verifiedImages: n };
+}

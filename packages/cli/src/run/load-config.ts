@@ -1,0 +1,44 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { NetAugError } from '@netaug/core';
+import { parse as parseYaml } from 'yaml';
+import { getPreset } from './presets';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from './run-config';
+
+/** Reads a YAML or JSON config file into plain keys; errors name the file and the line where possible. */
+export function readConfigFile(file: string): Partial<RunConfigInput> {
+  if (!existsSync(file)) {
+    throw new NetAugError('DATA_NOT_FOUND', `config file '${file}' does not exist`, { hint: 'check the --config path' });
+  }
+  const text = readFileSync(file, 'utf8');
+  let value: unknown;
+  try {
+    value = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new NetAugError('INVALID_CONFIG', `${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new NetAugError('INVALID_CONFIG', `${file}: expected a mapping of keys (model: …, data: …, epochs: …)`);
+  }
+  return value as Partial<RunConfigInput>;
+}
+
+/** preset < config file < flags; the result is validated (errors name the key). */
+export function resolveRunConfig(opts: {
+  preset?: string;
+  configFile?: string;
+  flags: Partial<RunConfigInput>;
+}): RunConfig {
+  const preset = opts.preset ? getPreset(opts.preset).config : {};
+  const file = opts.configFile ? readConfigFile(opts.configFile) : {};
+  const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
+  const merged = { ...preset, ...file, ...flags };
+  for (const key of ['model', 'data', 'epochs', 'batch', 'lr', 'out'] as const) {
+    if (merged[key] === undefined) {
+      throw new NetAugError('INVALID_CONFIG', `missing '${key}'`, {
+        hint: `pass --${key === 'lr' ? 'lr' : key} or use a preset (--preset fmnist-tiny) or a config file with it`,
+      });
+    }
+  }
+  return parseRunConfig(merged, opts.configFile ?? 'config');
+}

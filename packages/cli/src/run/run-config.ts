@@ -1,0 +1,73 @@
+import { NetAugError } from '@netaug/core';
+import { z } from 'zod';
+
+/**
+ * Everything a training run is made of, as flat JSON/YAML keys (also the `netaug train` flags).
+ * Precedence: preset < config file < command-line flags.
+ */
+export const runConfigSchema = z
+  .object({
+    /** Zoo model name (`netaug models`). */
+    model: z.string().min(1),
+    /** Width multiplier of the tiny model (mobilenetv2, proxylessnas, mobilenetv3). */
+    width: z.number().positive().optional(),
+    /** Small-input form for 28–64 px images (8× downsampling instead of 32×). */
+    smallInput: z.boolean().default(false),
+    widthMults: z.array(z.number()).optional(),
+    expandFactors: z.array(z.number()).optional(),
+    /** `fashion-mnist`, `mnist`, or a path (IDX / CIFAR folder, image folder, CSV/JSON manifest). */
+    data: z.string().min(1),
+    dataDir: z.string().optional(),
+    /** Train on a class-balanced subset of this many images. */
+    subset: z.number().int().positive().optional(),
+    /** Evaluate on a class-balanced subset of this many test images. */
+    testSubset: z.number().int().positive().optional(),
+    /** Held-out fraction for data sets without a test split (image folders, manifests). */
+    valFraction: z.number().gt(0).lt(1).default(0.1),
+    /** Input resolution; images are resized to it (default: the data's own size). */
+    resolution: z.number().int().positive().optional(),
+    /** Input channels (1 or 3; default: the data's own). */
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    /** Training-time augmentation: the paper uses random-resized-crop + flip and nothing more for tiny models. */
+    augment: z.enum(['none', 'flip', 'crop-flip', 'rrc-flip']).default('none'),
+    strategy: z.enum(['baseline', 'netaug']).default('netaug'),
+    alpha: z.number().positive().default(1),
+    /** Epoch at which width augmentation stops (default: half of the epochs, as the authors). */
+    stopWidthEpoch: z.number().int().nonnegative().optional(),
+    epochs: z.number().int().positive(),
+    batch: z.number().int().positive(),
+    optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
+    lr: z.number().positive(),
+    warmupEpochs: z.number().nonnegative().default(0),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    nesterov: z.boolean().default(true),
+    weightDecay: z.number().nonnegative().default(4e-5),
+    labelSmoothing: z.number().min(0).lt(1).default(0.1),
+    /** Training images used for BN re-estimation of the tiny model (official: 16k on ImageNet). */
+    bnImages: z.number().int().positive().default(2000),
+    sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),
+    seed: z.number().int().default(0),
+    /** tfjs backend: auto (tensorflow → wasm → cpu), tensorflow, wasm or cpu. */
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** Run folder. */
+    out: z.string().min(1),
+  })
+  .strict();
+
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema>;
+
+/** Validates a merged config; the error names the first bad key and says what it expected. */
+export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
+  const r = runConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const key = issue.path.join('.') || '(top level)';
+  const msg =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+      : issue.message;
+  throw new NetAugError('INVALID_CONFIG', `${source}: ${key}: ${msg}`, {
+    hint: 'see `netaug train --help` for the keys and their types',
+  });
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""PyTorch side of `netaug bench step`: times the same training step on the same architectures.
+
+Reads one JSON object on stdin:
+  {"threads": 2, "batch": 64, "input": [H, W, C], "numClasses": 10, "warmup": 2, "steps": 10,
+   "cases": [{"id": "...", "strategy": "baseline" | "netaug", "tiny": IR, "aug": [IR, ...]}]}
+where IR is a NetAug ModelIR with weight *shapes* only (data stripped). Each architecture is built as a static
+torch module with the same layers, channel counts, kernels and strides. A baseline step is forward + loss +
+backward + SGD update of the tiny model; a NetAug step adds the forward/backward of one augmented model,
+cycling through `aug` (the configs the JS side sampled), then one SGD update of both. Prints one JSON line per case.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Act(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, x):
+        k = self.kind
+        if k == "relu":
+            return F.relu(x)
+        if k == "relu6":
+            return F.relu6(x)
+        if k == "hswish":
+            return F.hardswish(x)
+        if k == "hsigmoid":
+            return F.hardsigmoid(x)
+        if k == "sigmoid":
+            return torch.sigmoid(x)
+        raise ValueError(k)
+
+
+class IRNet(nn.Module):
+    """Executes a ModelIR graph (NCHW) with fresh torch layers of the IR's shapes."""
+
+    def __init__(self, ir):
+        super().__init__()
+        self.nodes = ir["nodes"]
+        self.output = ir["output"]
+        self.mods = nn.ModuleDict()
+        for n in self.nodes:
+            op, name = n["op"], n["name"].replace(".", "_")
+            if op == "conv2d":
+                kh, kw, cin, cout = n["weight"]["shape"]
+                self.mods[name] = nn.Conv2d(cin, cout, (kh, kw), n["strides"], (kh // 2, kw // 2), bias="bias" in n)
+            elif op == "depthwiseConv2d":
+                kh, kw, c, _ = n["weight"]["shape"]
+                self.mods[name] = nn.Conv2d(c, c, (kh, kw), n["strides"], (kh // 2, kw // 2), groups=c, bias="bias" in n)
+            elif op == "batchNorm":
+                self.mods[name] = nn.BatchNorm2d(n["gamma"]["shape"][0])
+            elif op == "activation":
+                self.mods[name] = Act(n["activation"])
+            elif op == "dense":
+                i, o = n["weight"]["shape"]
+                self.mods[name] = nn.Linear(i, o, bias="bias" in n)
+
+    def forward(self, x):
+        vals = {}
+        for n in self.nodes:
+            op, key = n["op"], n["name"].replace(".", "_")
+            ins = [vals[i] for i in n["inputs"]]
+            if op == "input":
+                y = x
+            elif op in ("conv2d", "depthwiseConv2d", "batchNorm", "activation"):
+                y = self.mods[key](ins[0])
+            elif op == "add":
+                y = ins[0] + ins[1]
+            elif op == "mul":
+                y = ins[0] * ins[1]
+            elif op == "globalAvgPool":
+                y = ins[0].mean((2, 3), keepdim=n["keepDims"])
+            elif op == "dense":
+                y = self.mods[key](ins[0])
+            else:
+                raise ValueError(op)
+            vals[n["name"]] = y
+        return vals[self.output]
+
+
+def time_case(case, spec):
+    batch, (h, w, c) = spec["batch"], spec["input"]
+    torch.manual_seed(0)
+    x = torch.randn(batch, c, h, w)
+    y = torch.randint(0, spec["numClasses"], (batch,))
+    tiny = IRNet(case["tiny"])
+    augs = [IRNet(a) for a in case.get("aug", [])] if case["strategy"] == "netaug" else []
+    params = list(tiny.parameters()) + [p for a in augs for p in a.parameters()]
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-5)
+    times = []
+    total = spec["warmup"] + spec["steps"]
+    for i in range(total):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(tiny(x), y, label_smoothing=0.1)
+        if augs:
+            loss = loss + F.cross_entropy(augs[i % len(augs)](x), y, label_smoothing=0.1)
+        loss.backward()
+        opt.step()
+        dt = time.perf_counter() - t0
+        if i >= spec["warmup"]:
+            times.append(dt * 1000)
+    return {
+        "id": case["id"],
+        "pytorchMsPerStep": statistics.median(times),
+        "pytorchMsMin": min(times),
+        "pytorchMsMax": max(times),
+        "torchVersion": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def main():
+    spec = json.load(sys.stdin)
+    torch.set_num_threads(int(spec.get("threads", 2)))
+    for case in spec["cases"]:
+        print(json.dumps(time_case(case, spec)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
