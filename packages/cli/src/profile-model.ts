@@ -37,6 +37,8 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   const tf = await import('@tensorflow/tfjs-core');
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend('cpu');
+  // the cpu backend's one-time "install tfjs-node" notice is noise here: profiling does no heavy compute
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const { createSupernet } = await import('@netaug/supernet');
   const resolution = req.resolution ?? PAPER_RESOLUTION[req.model] ?? 160;
   const net = createSupernet(req.model, {

@@ -14,9 +14,13 @@ export function createProgram(io: Output = processOutput): Command {
   const program = new Command('netaug')
     .description('NetAug.js — train tiny neural networks with Network Augmentation, and export them')
     .option('--verbose', 'print stack traces with errors')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      // one line for every usage error: "netaug: error: unknown option '--epoch' (Did you mean --epochs?) …"
+      outputError: (str, write) => write(`netaug: ${str.trim().split('\n').map((l) => l.trim()).join(' ')} (see --help)\n`),
+    });
   registerModels(program, io);
   registerProfile(program, io);
   registerData(program, io);

@@ -1,0 +1,173 @@
+import { Command, CommanderError } from 'commander';
+import { registerBench } from '../src/commands/bench';
+import { reportError, EXIT } from '../src/errors';
+import type { Output } from '../src/output';
+import { buildTorchSpec, findTorchScript, probeTorch, runTorch, stripWeights } from '../src/bench/torch';
+import { timingStats } from '../src/bench/stats';
+
+function capture() {
+  let out = '';
+  let err = '';
+  const io: Output = { out: (s) => (out += s), err: (s) => (err += s) };
+  return { io, get out() { return out; }, get err() { return err; } };
+}
+
+/** What runCli does, with only the bench command registered (the lead wires it into program.ts). */
+async function run(argv: string[], io: Output): Promise<number> {
+  const program = new Command('netaug').option('--verbose').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerBench(program, io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.user;
+    return reportError(e, false, io.err);
+  }
+}
+
+const TINY = ['--model', 'mobilenetv2-tiny', '--small-input', '--input', '16x16x1', '--batch', '2'];
+
+describe('netaug bench step', () => {
+  it('prints one JSON object per case with the promised fields (smallest case, cpu backend, no PyTorch)', async () => {
+    const c = capture();
+    const code = await run(
+      ['bench', 'step', ...TINY, '--steps', '1', '--warmup', '0', '--configs', '2', '--no-pytorch', '--backend', 'cpu', '--json'],
+      c.io,
+    );
+    expect(c.err).toBe('');
+    expect(code).toBe(0);
+    const lines = c.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((r) => r.strategy)).toEqual(['baseline', 'netaug']);
+    for (const r of lines) {
+      expect(r).toMatchObject({ bench: 'step', backend: 'cpu', model: 'mobilenetv2-tiny', input: '16x16x1', batch: 2, smallInput: true });
+      for (const k of ['msPerStep', 'msMin', 'msMax', 'imagesPerSec', 'peakBytes', 'tensorPeakBytes', 'tinyMacs']) {
+        expect(r[k]).toBeGreaterThan(0);
+      }
+      expect(r.peakBytesKind).toBe('rss');
+      expect(r.leakedTensors).toBe(0);
+      expect(r.error).toBeUndefined();
+      expect(r.pytorchMsPerStep).toBeUndefined();
+      expect(r.ratio).toBeUndefined();
+    }
+    const na = lines[1];
+    expect(na).toMatchObject({ augConfig: 'random', augConfigs: 2, steps: 2 }); // every config timed once
+    expect(na.augMeanMacs).toBeGreaterThan(na.tinyMacs);
+    expect(na.augMaxMacs).toBeGreaterThanOrEqual(na.augMeanMacs);
+  });
+
+  it('gives one-line errors and exit 1 for bad flags', async () => {
+    const bad: [string[], RegExp][] = [
+      [['--strategy', 'fast'], /--strategy must be one of baseline, netaug, both, got 'fast'/],
+      [['--aug-config', 'huge'], /--aug-config must be one of random, max, got 'huge'/],
+      [['--batch', '64,zero'], /--batch must be a positive integer, got 'zero'/],
+      [['--batch', '0'], /--batch must be a positive integer, got '0'/],
+      [['--input', '28x28'], /--input must look like HxWxC/],
+      [['--steps', '0'], /--steps must be a positive integer/],
+      [['--warmup', '-1'], /--warmup must be a non-negative integer/],
+      [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu, got 'gpu'/],
+      [['--width', '0.35'], /--width needs --model/],
+      [['--threads', 'many'], /--threads must be a positive integer/],
+      [['--frobnicate'], /unknown option '--frobnicate'/],
+    ];
+    for (const [flags, msg] of bad) {
+      const c = capture();
+      expect(await run(['bench', 'step', ...flags], c.io)).toBe(1);
+      expect(c.err).toMatch(msg);
+      expect(c.err.trim().split('\n').filter((l) => !l.startsWith('(run with'))).toHaveLength(1);
+    }
+    const d = capture();
+    expect(await run(['bench', 'data', '--workers', 'x'], d.io)).toBe(1);
+    expect(d.err.trim()).toBe("netaug: error: --workers must be 'auto' or a non-negative integer, got 'x'");
+  });
+});
+
+describe('PyTorch side', () => {
+  async function tinyIRs() {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    const { createSupernet } = await import('@netaug/supernet');
+    const net = createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [16, 16, 1], smallInput: true });
+    try {
+      net.setActive('min');
+      const tiny = net.extract();
+      net.setActive('max');
+      const max = net.extract();
+      return { tiny, max };
+    } finally {
+      net.dispose();
+    }
+  }
+
+  it('builds a spec whose IRs keep every shape and carry no weight data', async () => {
+    const { tiny, max } = await tinyIRs();
+    const spec = buildTorchSpec({
+      threads: 1,
+      batch: 2,
+      input: [16, 16, 1],
+      numClasses: 10,
+      warmup: 0,
+      steps: 1,
+      cases: [
+        { id: 'b', strategy: 'baseline', tiny, aug: [max] },
+        { id: 'n', strategy: 'netaug', tiny, aug: [max], steps: 3 },
+      ],
+    });
+    const json = JSON.stringify(spec);
+    expect(json).not.toMatch(/"data"/);
+    expect(spec.cases[0].aug).toBeUndefined(); // a baseline case sends no augmented model
+    expect(spec.cases[1]).toMatchObject({ steps: 3, strategy: 'netaug' });
+    const s = stripWeights(tiny);
+    expect(s.nodes).toHaveLength(tiny.nodes.length);
+    tiny.nodes.forEach((n, i) => {
+      expect(s.nodes[i].name).toBe(n.name);
+      expect(s.nodes[i].op).toBe(n.op);
+      if ('weight' in n) expect(s.nodes[i].weight).toEqual({ shape: n.weight.shape });
+    });
+    // the IR itself is untouched
+    const conv = tiny.nodes.find((n) => n.op === 'conv2d') as { weight: { data: Float32Array } };
+    expect(conv.weight.data.length).toBeGreaterThan(0);
+  });
+
+  it('stats: median, quartiles, mean', () => {
+    expect(timingStats([4, 1, 3, 2])).toMatchObject({ median: 2.5, mean: 2.5, min: 1, max: 4, p25: 1.75, p75: 3.25, n: 4 });
+  });
+
+  const torch = probeTorch();
+  const script = findTorchScript();
+  const canRun = torch.ok && script !== null;
+  const why = !torch.ok ? torch.reason : 'tools/bench/torch_step.py not found';
+  (canRun ? it : it.skip)(
+    canRun ? 'torch_step.py times a 1-step baseline and NetAug spec' : `SKIPPED torch_step.py run — ${why}`,
+    async () => {
+      const { tiny, max } = await tinyIRs();
+      const spec = buildTorchSpec({
+        threads: 1,
+        batch: 2,
+        input: [16, 16, 1],
+        numClasses: 10,
+        warmup: 0,
+        steps: 1,
+        cases: [
+          { id: 'b', strategy: 'baseline', tiny },
+          { id: 'n', strategy: 'netaug', tiny, aug: [max] },
+        ],
+      });
+      const rs = await runTorch(spec, script!);
+      expect(rs.map((r) => r.id)).toEqual(['b', 'n']);
+      for (const r of rs) {
+        expect(r.pytorchMsPerStep).toBeGreaterThan(0);
+        expect(r.threads).toBe(1);
+        expect(r.pytorchSteps).toBe(1);
+      }
+    },
+  );
+
+  (canRun ? it : it.skip)('a failing PyTorch run rejects with its last stderr line', async () => {
+    const { tiny } = await tinyIRs();
+    const spec = buildTorchSpec({ threads: 1, batch: 2, input: [16, 16, 1], numClasses: 10, warmup: 0, steps: 1, cases: [{ id: 'x', strategy: 'baseline', tiny }] });
+    spec.cases[0].tiny.nodes.push({ op: 'bogus', name: 'bogus', inputs: [spec.cases[0].tiny.output] });
+    spec.cases[0].tiny.output = 'bogus';
+    await expect(runTorch(spec, script!)).rejects.toThrow(/PyTorch bench failed \(exit 1\): ValueError: bogus/);
+  });
+});

@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../src/program';
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    io: { out: (s: string) => (out += s), err: (s: string) => (err += s) },
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'netaug-cli-'));
+const run = join(tmp, 'run');
+// a few seconds on wasm: ImageNet-form tiny model at 32×32, 256 images, one epoch
+const trainArgs = [
+  'train', '--model', 'mobilenetv2-tiny', '--data', 'fashion-mnist', '--resolution', '32', '--subset', '256',
+  '--test-subset', '200', '--epochs', '1', '--batch', '64', '--lr', '0.1', '--bn-images', '128', '--seed', '3',
+  '--backend', 'wasm', '--quiet', '--json',
+];
+
+describe('netaug train / eval / export', () => {
+  let summary: { final: { reestimated: { top1: number; count: number } }; files: string[] };
+
+  beforeAll(async () => {
+    const c = capture();
+    const code = await runCli([...trainArgs, '--strategy', 'netaug', '--out', run], c.io);
+    if (code !== 0) throw new Error(c.err);
+    summary = JSON.parse(c.out);
+  });
+
+  it('writes the run folder', () => {
+    for (const f of ['metrics.jsonl', 'config.json', 'checkpoint.bin', 'model.nair', 'summary.json', 'loss.png', 'accuracy.svg']) {
+      expect(existsSync(join(run, f))).toBe(true);
+    }
+    expect(summary.final.reestimated.count).toBe(200);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+  });
+
+  it('eval of the exported tiny model reproduces the trainer’s final (BN re-estimated) accuracy', async () => {
+    const c = capture();
+    expect(await runCli(['eval', '--run', run, '--backend', 'wasm', '--json'], c.io)).toBe(0);
+    const r = JSON.parse(c.out);
+    expect(r).toEqual(expect.objectContaining({ count: 200, bnReestimated: true }));
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['top1', 'top5', 'loss', 'count', 'bnReestimated']));
+    expect(Math.abs(r.top1 - summary.final.reestimated.top1)).toBeLessThanOrEqual(1 / 200 + 1e-9);
+  });
+
+  it('exports ONNX and verifies it in onnxruntime on real test images', async () => {
+    const c = capture();
+    const out = join(tmp, 'onnx');
+    expect(await runCli(['export', '--run', run, '--format', 'onnx', '--out', out, '--verify', '50', '--json'], c.io)).toBe(0);
+    const r = JSON.parse(c.out);
+    expect(r.format).toBe('onnx');
+    expect(r.bytes).toBeGreaterThan(4 * 300000);
+    expect(r.verifiedImages).toBe(50);
+    expect(r.maxAbsDiff).toBeLessThan(1e-4);
+    expect(r.top1Agreement).toBe(1);
+    expect(r.params).toBe(305482); // the ImageNet form has the same weights as the small-input form
+  });
+
+  it('refuses --c-header for a non-TFLite format before writing anything', async () => {
+    const c = capture();
+    const out = join(tmp, 'nope');
+    expect(await runCli(['export', '--run', run, '--format', 'onnx', '--out', out, '--c-header'], c.io)).toBe(1);
+    expect(c.err).toMatch(/--c-header is for TFLite-Micro/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('netaug train: bad input gives one line and exit 1', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown preset', ['train', '--preset', 'imagenet-resnet'], /Unknown preset 'imagenet-resnet'.*fmnist-tiny/],
+    ['missing data path', ['train', '--preset', 'fmnist-tiny', '--data', '/nonexistent/data', '--out', join(tmp, 'x')], /data path '\/nonexistent\/data' does not exist/],
+    ['unknown flag', ['train', '--preset', 'fmnist-tiny', '--epoch', '3'], /unknown option '--epoch'/],
+    ['bad flag value', ['train', '--preset', 'fmnist-tiny', '--batch', '0'], /--batch must be a positive integer/],
+    ['missing out', ['train', '--preset', 'fmnist-tiny'], /missing 'out'/],
+  ];
+  it.each(cases)('%s', async (_name, args, pattern) => {
+    const c = capture();
+    expect(await runCli(args, c.io)).toBe(1);
+    expect(c.err).toMatch(pattern);
+    expect(c.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('malformed config files name the key or the syntax problem', async () => {
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, 'model: mobilenetv2-tiny\ndata: fashion-mnist\nepochs: many\nbatch: 64\nlr: 0.1\nout: runs/x\n');
+    const c = capture();
+    expect(await runCli(['train', '--config', bad], c.io)).toBe(1);
+    expect(c.err).toMatch(/epochs/);
+    expect(c.err.trim().split('\n')).toHaveLength(1);
+    const typo = join(tmp, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ model: 'mcunet', data: 'fashion-mnist', epochs: 1, batch: 8, lr: 0.1, out: 'x', learningRate: 1 }));
+    const d = capture();
+    expect(await runCli(['train', '--config', typo], d.io)).toBe(1);
+    expect(d.err).toMatch(/unknown key 'learningRate'/);
+    const broken = join(tmp, 'broken.yaml');
+    writeFileSync(broken, 'model: [unclosed\n');
+    const e = capture();
+    expect(await runCli(['train', '--config', broken], e.io)).toBe(1);
+    expect(e.err).toMatch(/not valid YAML/);
+  });
+});
