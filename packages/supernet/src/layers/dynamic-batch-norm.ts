@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { IRTensor } from '@netaug/core';
+import { filled, makeVariable, type TfNamedVariable } from './named-variable';
+import { sliceFirst, sliceFirstToIR } from './slice-first';
+
+/** PyTorch's batch-norm defaults, which NetAug trains with. */
+export const BN_MOMENTUM = 0.1;
+export const BN_EPSILON = 1e-5;
+
+/**
+ * Batch normalisation over the first `C` channels of `channelsMax`.
+ *
+ * - Eval mode normalises with the running statistics `[:C]`.
+ * - Training mode normalises with the batch moments of the active channels (biased variance) and updates only
+ *   the active slice of the running statistics, PyTorch convention:
+ *   `running = (1 − m)·running + m·batch`, m = 0.1, with the unbiased batch variance for `runningVar`.
+ */
+export class DynamicBatchNorm {
+  readonly gamma: TfNamedVariable;
+  readonly beta: TfNamedVariable;
+  readonly runningMean: TfNamedVariable;
+  readonly runningVar: TfNamedVariable;
+  readonly momentum = BN_MOMENTUM;
+  readonly epsilon = BN_EPSILON;
+
+  constructor(
+    readonly name: string,
+    readonly channelsMax: number,
+  ) {
+    const c = channelsMax;
+    this.gamma = makeVariable(`${name}.gamma`, [c], filled(c, 1), { weightDecay: false });
+    this.beta = makeVariable(`${name}.beta`, [c], filled(c, 0), { weightDecay: false });
+    this.runningMean = makeVariable(`${name}.runningMean`, [c], filled(c, 0), { trainable: false });
+    this.runningVar = makeVariable(`${name}.runningVar`, [c], filled(c, 1), { trainable: false });
+  }
+
+  /** Normalises `x` (`[N, H, W, C]`); in training mode also updates the running statistics `[:C]`. */
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const c = x.shape[3];
+    const gamma = sliceFirst(this.gamma.variable, [c]) as tf.Tensor1D;
+    const beta = sliceFirst(this.beta.variable, [c]) as tf.Tensor1D;
+    if (!training) {
+      const mean = sliceFirst(this.runningMean.variable, [c]) as tf.Tensor1D;
+      const variance = sliceFirst(this.runningVar.variable, [c]) as tf.Tensor1D;
+      return tf.batchNorm4d(x, mean, variance, beta, gamma, this.epsilon);
+    }
+    return this.applyTraining(x, gamma, beta);
+  }
+
+  /**
+   * Training-mode normalisation. Every reduction over the N·H·W rows and every broadcast back to them is a
+   * matMul with a ones vector: tf's broadcasting gradients (sum over axes 0..2) and `batchNorm`'s gradient
+   * (tile + sums) transpose first, which tfjs-backend-cpu does element by element; matMuls are fast on every
+   * backend.
+   */
+  private applyTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
+    const [n, h, w, c] = x.shape;
+    const m = n * h * w;
+    const rows = tf.reshape(x, [m, c]) as tf.Tensor2D;
+    const average = tf.fill([1, m], 1 / m) as tf.Tensor2D;
+    const ones = tf.ones([m, 1]) as tf.Tensor2D;
+    const broadcast = (v: tf.Tensor) => tf.matMul(ones, v as tf.Tensor2D); // [1, C] → [M, C]
+    const mean = tf.matMul(average, rows); // [1, C]
+    const centered = tf.sub(rows, broadcast(mean));
+    const variance = tf.matMul(average, tf.square(centered)); // biased, [1, C]
+    const scale = tf.mul(tf.reshape(gamma, [1, c]), tf.rsqrt(tf.add(variance, this.epsilon))) as tf.Tensor2D;
+    const y = tf.add(tf.mul(centered, broadcast(scale)), broadcast(tf.reshape(beta, [1, c])));
+    this.updateRunningStats(tf.reshape(mean, [c]), tf.reshape(variance, [c]), m);
+    return tf.reshape(y, [n, h, w, c]);
+  }
+
+  private updateRunningStats(mean: tf.Tensor1D, biasedVar: tf.Tensor1D, count: number): void {
+    tf.tidy(() => {
+      const unbiased: tf.Tensor1D = count > 1 ? tf.mul(biasedVar, count / (count - 1)) : biasedVar;
+      this.blend(this.runningMean.variable, mean);
+      this.blend(this.runningVar.variable, unbiased);
+    });
+  }
+
+  /** `v[:C] = (1 − m)·v[:C] + m·batch`, leaving `v[C:]` untouched. */
+  private blend(v: tf.Variable, batch: tf.Tensor1D): void {
+    const c = batch.shape[0];
+    const m = this.momentum;
+    const active = tf.add(tf.mul(sliceFirst(v, [c]), 1 - m), tf.mul(batch, m));
+    const next = c === this.channelsMax ? active : tf.concat([active, tf.slice(v, [c], [this.channelsMax - c])]);
+    v.assign(next);
+  }
+
+  /** Copies of the active affine parameters and running statistics for a ModelIR `batchNorm` node. */
+  export(channels: number): { gamma: IRTensor; beta: IRTensor; mean: IRTensor; variance: IRTensor; epsilon: number } {
+    return {
+      gamma: sliceFirstToIR(this.gamma.variable, [channels]),
+      beta: sliceFirstToIR(this.beta.variable, [channels]),
+      mean: sliceFirstToIR(this.runningMean.variable, [channels]),
+      variance: sliceFirstToIR(this.runningVar.variable, [channels]),
+      epsilon: this.epsilon,
+    };
+  }
+
+  variables(): TfNamedVariable[] {
+    return [this.gamma, this.beta, this.runningMean, this.runningVar];
+  }
+}
