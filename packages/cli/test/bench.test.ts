@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerBench } from '../src/commands/bench';
+import { registerBench, stepCases } from '../src/commands/bench';
 import { reportError, EXIT } from '../src/errors';
 import type { Output } from '../src/output';
 import { buildTorchSpec, findTorchScript, probeTorch, runTorch, stripWeights } from '../src/bench/torch';
@@ -28,10 +28,10 @@ async function run(argv: string[], io: Output): Promise<number> {
 const TINY = ['--model', 'mobilenetv2-tiny', '--small-input', '--input', '16x16x1', '--batch', '2'];
 
 describe('netaug bench step', () => {
-  it('prints one JSON object per case with the promised fields (smallest case, cpu backend, no PyTorch)', async () => {
+  it('prints one JSON object per case with the promised fields (smallest case, wasm backend, no PyTorch)', async () => {
     const c = capture();
     const code = await run(
-      ['bench', 'step', ...TINY, '--steps', '1', '--warmup', '0', '--configs', '2', '--no-pytorch', '--backend', 'cpu', '--json'],
+      ['bench', 'step', ...TINY, '--steps', '1', '--warmup', '0', '--configs', '2', '--no-pytorch', '--backend', 'wasm', '--json'],
       c.io,
     );
     expect(c.err).toBe('');
@@ -39,11 +39,13 @@ describe('netaug bench step', () => {
     const lines = c.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((r) => r.strategy)).toEqual(['baseline', 'netaug']);
     for (const r of lines) {
-      expect(r).toMatchObject({ bench: 'step', backend: 'cpu', model: 'mobilenetv2-tiny', input: '16x16x1', batch: 2, smallInput: true });
+      expect(r).toMatchObject({ bench: 'step', backend: 'wasm', model: 'mobilenetv2-tiny', input: '16x16x1', batch: 2, smallInput: true });
       for (const k of ['msPerStep', 'msMin', 'msMax', 'imagesPerSec', 'peakBytes', 'tensorPeakBytes', 'tinyMacs']) {
         expect(r[k]).toBeGreaterThan(0);
       }
-      expect(r.peakBytesKind).toBe('rss');
+      expect(r.peakBytesKind).toBe('wasm-heap');
+      expect(r.wasmHeapBytes).toBe(r.peakBytes);
+      expect(r.rssPeakBytes).toBeGreaterThan(0);
       expect(r.leakedTensors).toBe(0);
       expect(r.error).toBeUndefined();
       expect(r.pytorchMsPerStep).toBeUndefined();
@@ -53,6 +55,16 @@ describe('netaug bench step', () => {
     expect(na).toMatchObject({ augConfig: 'random', augConfigs: 2, steps: 2 }); // every config timed once
     expect(na.augMeanMacs).toBeGreaterThan(na.tinyMacs);
     expect(na.augMaxMacs).toBeGreaterThanOrEqual(na.augMeanMacs);
+  });
+
+  it('expands no model flags into the default matrix, baseline first and small batches first', () => {
+    const cases = stepCases({ strategy: 'both' });
+    expect(cases).toHaveLength(16); // 2 models × 2 inputs × 2 batches × 2 strategies
+    expect(cases.every((c) => c.smallInput)).toBe(true);
+    expect(cases.slice(0, 8).every((c) => c.strategy === 'baseline')).toBe(true);
+    expect(cases[0]).toEqual({ model: 'mobilenetv2-tiny', smallInput: true, input: [28, 28, 1], batch: 64, strategy: 'baseline' });
+    expect(cases.filter((c) => c.model === 'mobilenetv2').every((c) => c.width === 0.35)).toBe(true);
+    expect(stepCases({ model: 'mcunet', batch: [128, 64], input: [[32, 32, 3]], strategy: 'netaug' }).map((c) => c.batch)).toEqual([64, 128]);
   });
 
   it('gives one-line errors and exit 1 for bad flags', async () => {

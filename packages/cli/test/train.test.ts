@@ -82,7 +82,7 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     ['missing data path', ['train', '--preset', 'fmnist-tiny', '--data', '/nonexistent/data', '--out', join(tmp, 'x')], /data path '\/nonexistent\/data' does not exist/],
     ['unknown flag', ['train', '--preset', 'fmnist-tiny', '--epoch', '3'], /unknown option '--epoch'/],
     ['bad flag value', ['train', '--preset', 'fmnist-tiny', '--batch', '0'], /--batch must be a positive integer/],
-    ['missing out', ['train', '--preset', 'fmnist-tiny'], /missing 'out'/],
+    ['missing model', ['train', '--data', 'fashion-mnist', '--epochs', '1'], /missing 'model'/],
   ];
   it.each(cases)('%s', async (_name, args, pattern) => {
     const c = capture();

@@ -86,10 +86,12 @@ export function stepCases(flags: Pick<StepFlags, 'model' | 'width' | 'smallInput
   const inputs = flags.input?.length ? flags.input : DEFAULT_INPUTS;
   const batches = flags.batch?.length ? flags.batch : DEFAULT_BATCHES;
   const cases: StepCase[] = [];
-  for (const m of models)
-    for (const input of inputs)
-      for (const batch of batches)
-        for (const s of strategies)
+  // baseline before NetAug, small batches before large ones: a case that exhausts the wasm heap (or aborts the
+  // wasm module) can leave the backend unusable for the rest of the process, so the likeliest failures come last
+  for (const s of strategies)
+    for (const batch of [...batches].sort((a, b) => a - b))
+      for (const m of models)
+        for (const input of inputs)
           cases.push({ model: m.model, ...(m.width !== undefined ? { width: m.width } : {}), smallInput, input, batch, strategy: s });
   return cases;
 }

@@ -33,10 +33,10 @@ export function resolveRunConfig(opts: {
   const file = opts.configFile ? readConfigFile(opts.configFile) : {};
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
   const merged = { ...preset, ...file, ...flags };
-  for (const key of ['model', 'data', 'epochs', 'batch', 'lr', 'out'] as const) {
+  for (const key of ['model', 'data', 'epochs'] as const) {
     if (merged[key] === undefined) {
       throw new NetAugError('INVALID_CONFIG', `missing '${key}'`, {
-        hint: `pass --${key === 'lr' ? 'lr' : key} or use a preset (--preset fmnist-tiny) or a config file with it`,
+        hint: `pass --${key} or use a preset (--preset fmnist-tiny) or a config file with it`,
       });
     }
   }

@@ -35,9 +35,10 @@ export const runConfigSchema = z
     /** Epoch at which width augmentation stops (default: half of the epochs, as the authors). */
     stopWidthEpoch: z.number().int().nonnegative().optional(),
     epochs: z.number().int().positive(),
-    batch: z.number().int().positive(),
+    batch: z.number().int().positive().default(128),
     optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
-    lr: z.number().positive(),
+    /** Peak learning rate of the cosine schedule (the authors use 0.025 per 128 images over 150 epochs; short runs want more). */
+    lr: z.number().positive().default(0.1),
     warmupEpochs: z.number().nonnegative().default(0),
     momentum: z.number().min(0).lt(1).default(0.9),
     nesterov: z.boolean().default(true),
@@ -49,18 +50,21 @@ export const runConfigSchema = z
     seed: z.number().int().default(0),
     /** tfjs backend: auto (tensorflow → wasm → cpu), tensorflow, wasm or cpu. */
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
-    /** Run folder. */
-    out: z.string().min(1),
+    /** Run folder (default `runs/<model>-<strategy>-seed<seed>`). */
+    out: z.string().min(1).optional(),
   })
   .strict();
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
-export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema> & { out: string };
 
 /** Validates a merged config; the error names the first bad key and says what it expected. */
 export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    const c = r.data;
+    return { ...c, out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}` };
+  }
   const issue = r.error.issues[0];
   const key = issue.path.join('.') || '(top level)';
   const msg =
