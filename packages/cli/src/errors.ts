@@ -16,7 +16,11 @@ export class UsageError extends Error {
  * user can fix (NetAugError except INTERNAL, UsageError); a stack trace and exit code 2 for bugs.
  * `--verbose` adds the stack to user errors too.
  */
-export function reportError(e: unknown, verbose: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+export function reportError(
+  e: unknown,
+  verbose: boolean,
+  write: (s: string) => void = (s) => process.stderr.write(s),
+): number {
   const userError = e instanceof UsageError || (isNetAugError(e) && e.code !== 'INTERNAL');
   if (userError) {
     const code = isNetAugError(e) ? ` [${e.code}]` : '';

@@ -4,7 +4,8 @@ import { UsageError } from './errors';
 export function parsePositiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
     return n;
   };
 }
@@ -13,7 +14,8 @@ export function parsePositiveInt(flag: string) {
 export function parsePositiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got '${value}'`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new UsageError(`${flag} must be a positive number, got '${value}'`);
     return n;
   };
 }

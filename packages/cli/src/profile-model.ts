@@ -52,7 +52,13 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   try {
     net.setActive(req.config as 'min' | 'max');
     const p = profile(net.extract());
-    return { model: req.model, numClasses: req.numClasses, smallInput: req.smallInput, config: req.config, ...p };
+    return {
+      model: req.model,
+      numClasses: req.numClasses,
+      smallInput: req.smallInput,
+      config: req.config,
+      ...p,
+    };
   } finally {
     net.dispose();
   }

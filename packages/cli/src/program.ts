@@ -8,7 +8,6 @@ import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
 
-
 /** Builds the `netaug` command tree; `io` receives everything it prints. */
 export function createProgram(io: Output = processOutput): Command {
   const program = new Command('netaug')
@@ -19,7 +18,14 @@ export function createProgram(io: Output = processOutput): Command {
       writeOut: io.out,
       writeErr: io.err,
       // one line for every usage error: "netaug: error: unknown option '--epoch' (Did you mean --epochs?) …"
-      outputError: (str, write) => write(`netaug: ${str.trim().split('\n').map((l) => l.trim()).join(' ')} (see --help)\n`),
+      outputError: (str, write) =>
+        write(
+          `netaug: ${str
+            .trim()
+            .split('\n')
+            .map((l) => l.trim())
+            .join(' ')} (see --help)\n`,
+        ),
     });
   registerModels(program, io);
   registerProfile(program, io);

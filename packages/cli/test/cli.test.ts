@@ -6,7 +6,15 @@ import { runCli } from '../src/program';
 function capture() {
   let out = '';
   let err = '';
-  return { io: { out: (s: string) => (out += s), err: (s: string) => (err += s) }, get out() { return out; }, get err() { return err; } };
+  return {
+    io: { out: (s: string) => (out += s), err: (s: string) => (err += s) },
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
 }
 
 describe('netaug CLI (in process)', () => {
@@ -14,13 +22,26 @@ describe('netaug CLI (in process)', () => {
     const c = capture();
     expect(await runCli(['models', '--json'], c.io)).toBe(0);
     const names = JSON.parse(c.out).map((m: { name: string }) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['mobilenetv2', 'mobilenetv2-tiny', 'proxylessnas', 'mcunet', 'mobilenetv3']));
+    expect(names).toEqual(
+      expect.arrayContaining(['mobilenetv2', 'mobilenetv2-tiny', 'proxylessnas', 'mcunet', 'mobilenetv3']),
+    );
   });
 
   it('profiles the small-input tiny model exactly', async () => {
     const c = capture();
     const code = await runCli(
-      ['profile', 'mobilenetv2-tiny', '--resolution', '28', '--channels', '1', '--small-input', '--classes', '10', '--json'],
+      [
+        'profile',
+        'mobilenetv2-tiny',
+        '--resolution',
+        '28',
+        '--channels',
+        '1',
+        '--small-input',
+        '--classes',
+        '10',
+        '--json',
+      ],
       c.io,
     );
     expect(code).toBe(0);
@@ -31,7 +52,21 @@ describe('netaug CLI (in process)', () => {
 
   it('profiles mobilenetv2 w0.35 small-input at 32×32×3', async () => {
     const c = capture();
-    await runCli(['profile', 'mobilenetv2', '--width', '0.35', '--resolution', '32', '--small-input', '--classes', '10', '--json'], c.io);
+    await runCli(
+      [
+        'profile',
+        'mobilenetv2',
+        '--width',
+        '0.35',
+        '--resolution',
+        '32',
+        '--small-input',
+        '--classes',
+        '10',
+        '--json',
+      ],
+      c.io,
+    );
     const p = JSON.parse(c.out);
     expect(p.params).toBe(408938);
     expect(Math.abs(p.macs - 15.61e6)).toBeLessThan(0.01e6);
@@ -89,7 +124,8 @@ describe('netaug data inspect', () => {
     const c = capture();
     expect(await runCli(['data', 'inspect', 'fashion-mnist', '--json'], c.io)).toBe(0);
     const info = JSON.parse(c.out);
-    const system = exists('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz') && !process.env.NETAUG_DATA;
+    const system =
+      exists('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz') && !process.env.NETAUG_DATA;
     expect(info.splits.train.count).toBe(system ? 60000 : 10000);
     expect(info.splits.test.count).toBe(system ? 10000 : 2000);
     expect(info.source).toMatch(system ? /system/ : /embedded/);

@@ -21,9 +21,31 @@ const tmp = mkdtempSync(join(tmpdir(), 'netaug-cli-'));
 const run = join(tmp, 'run');
 // a few seconds on wasm: ImageNet-form tiny model at 32×32, 256 images, one epoch
 const trainArgs = [
-  'train', '--model', 'mobilenetv2-tiny', '--data', 'fashion-mnist', '--resolution', '32', '--subset', '256',
-  '--test-subset', '200', '--epochs', '1', '--batch', '64', '--lr', '0.1', '--bn-images', '128', '--seed', '3',
-  '--backend', 'wasm', '--quiet', '--json',
+  'train',
+  '--model',
+  'mobilenetv2-tiny',
+  '--data',
+  'fashion-mnist',
+  '--resolution',
+  '32',
+  '--subset',
+  '256',
+  '--test-subset',
+  '200',
+  '--epochs',
+  '1',
+  '--batch',
+  '64',
+  '--lr',
+  '0.1',
+  '--bn-images',
+  '128',
+  '--seed',
+  '3',
+  '--backend',
+  'wasm',
+  '--quiet',
+  '--json',
 ];
 
 describe('netaug train / eval / export', () => {
@@ -37,7 +59,15 @@ describe('netaug train / eval / export', () => {
   });
 
   it('writes the run folder', () => {
-    for (const f of ['metrics.jsonl', 'config.json', 'checkpoint.bin', 'model.nair', 'summary.json', 'loss.png', 'accuracy.svg']) {
+    for (const f of [
+      'metrics.jsonl',
+      'config.json',
+      'checkpoint.bin',
+      'model.nair',
+      'summary.json',
+      'loss.png',
+      'accuracy.svg',
+    ]) {
       expect(existsSync(join(run, f))).toBe(true);
     }
     expect(summary.final.reestimated.count).toBe(200);
@@ -50,14 +80,21 @@ describe('netaug train / eval / export', () => {
     expect(await runCli(['eval', '--run', run, '--backend', 'wasm', '--json'], c.io)).toBe(0);
     const r = JSON.parse(c.out);
     expect(r).toEqual(expect.objectContaining({ count: 200, bnReestimated: true }));
-    expect(Object.keys(r)).toEqual(expect.arrayContaining(['top1', 'top5', 'loss', 'count', 'bnReestimated']));
+    expect(Object.keys(r)).toEqual(
+      expect.arrayContaining(['top1', 'top5', 'loss', 'count', 'bnReestimated']),
+    );
     expect(Math.abs(r.top1 - summary.final.reestimated.top1)).toBeLessThanOrEqual(1 / 200 + 1e-9);
   });
 
   it('exports ONNX and verifies it in onnxruntime on real test images', async () => {
     const c = capture();
     const out = join(tmp, 'onnx');
-    expect(await runCli(['export', '--run', run, '--format', 'onnx', '--out', out, '--verify', '50', '--json'], c.io)).toBe(0);
+    expect(
+      await runCli(
+        ['export', '--run', run, '--format', 'onnx', '--out', out, '--verify', '50', '--json'],
+        c.io,
+      ),
+    ).toBe(0);
     const r = JSON.parse(c.out);
     expect(r.format).toBe('onnx');
     expect(r.bytes).toBeGreaterThan(4 * 300000);
@@ -70,7 +107,9 @@ describe('netaug train / eval / export', () => {
   it('refuses --c-header for a non-TFLite format before writing anything', async () => {
     const c = capture();
     const out = join(tmp, 'nope');
-    expect(await runCli(['export', '--run', run, '--format', 'onnx', '--out', out, '--c-header'], c.io)).toBe(1);
+    expect(await runCli(['export', '--run', run, '--format', 'onnx', '--out', out, '--c-header'], c.io)).toBe(
+      1,
+    );
     expect(c.err).toMatch(/--c-header is for TFLite-Micro/);
     expect(existsSync(out)).toBe(false);
   });
@@ -78,10 +117,22 @@ describe('netaug train / eval / export', () => {
 
 describe('netaug train: bad input gives one line and exit 1', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown preset', ['train', '--preset', 'imagenet-resnet'], /Unknown preset 'imagenet-resnet'.*fmnist-tiny/],
-    ['missing data path', ['train', '--preset', 'fmnist-tiny', '--data', '/nonexistent/data', '--out', join(tmp, 'x')], /data path '\/nonexistent\/data' does not exist/],
+    [
+      'unknown preset',
+      ['train', '--preset', 'imagenet-resnet'],
+      /Unknown preset 'imagenet-resnet'.*fmnist-tiny/,
+    ],
+    [
+      'missing data path',
+      ['train', '--preset', 'fmnist-tiny', '--data', '/nonexistent/data', '--out', join(tmp, 'x')],
+      /data path '\/nonexistent\/data' does not exist/,
+    ],
     ['unknown flag', ['train', '--preset', 'fmnist-tiny', '--epoch', '3'], /unknown option '--epoch'/],
-    ['bad flag value', ['train', '--preset', 'fmnist-tiny', '--batch', '0'], /--batch must be a positive integer/],
+    [
+      'bad flag value',
+      ['train', '--preset', 'fmnist-tiny', '--batch', '0'],
+      /--batch must be a positive integer/,
+    ],
     ['missing model', ['train', '--data', 'fashion-mnist', '--epochs', '1'], /missing 'model'/],
   ];
   it.each(cases)('%s', async (_name, args, pattern) => {
@@ -93,13 +144,27 @@ describe('netaug train: bad input gives one line and exit 1', () => {
 
   it('malformed config files name the key or the syntax problem', async () => {
     const bad = join(tmp, 'bad.yaml');
-    writeFileSync(bad, 'model: mobilenetv2-tiny\ndata: fashion-mnist\nepochs: many\nbatch: 64\nlr: 0.1\nout: runs/x\n');
+    writeFileSync(
+      bad,
+      'model: mobilenetv2-tiny\ndata: fashion-mnist\nepochs: many\nbatch: 64\nlr: 0.1\nout: runs/x\n',
+    );
     const c = capture();
     expect(await runCli(['train', '--config', bad], c.io)).toBe(1);
     expect(c.err).toMatch(/epochs/);
     expect(c.err.trim().split('\n')).toHaveLength(1);
     const typo = join(tmp, 'typo.json');
-    writeFileSync(typo, JSON.stringify({ model: 'mcunet', data: 'fashion-mnist', epochs: 1, batch: 8, lr: 0.1, out: 'x', learningRate: 1 }));
+    writeFileSync(
+      typo,
+      JSON.stringify({
+        model: 'mcunet',
+        data: 'fashion-mnist',
+        epochs: 1,
+        batch: 8,
+        lr: 0.1,
+        out: 'x',
+        learningRate: 1,
+      }),
+    );
     const d = capture();
     expect(await runCli(['train', '--config', typo], d.io)).toBe(1);
     expect(d.err).toMatch(/unknown key 'learningRate'/);

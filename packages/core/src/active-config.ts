@@ -41,14 +41,20 @@ export function validateFactorList(name: string, list: readonly number[]): void 
     throw new NetAugError('INVALID_ARGUMENT', `${name} must be a non-empty list of numbers`, { hint: fix });
   }
   if (list.some((x) => typeof x !== 'number' || !Number.isFinite(x) || x <= 0)) {
-    throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] has a value that is not a positive number`, { hint: fix });
+    throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] has a value that is not a positive number`, {
+      hint: fix,
+    });
   }
   if (list[0] !== 1) {
-    throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] does not start with 1.0 (the tiny model)`, { hint: fix });
+    throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] does not start with 1.0 (the tiny model)`, {
+      hint: fix,
+    });
   }
   for (let i = 1; i < list.length; i++) {
     if (!(list[i] > list[i - 1])) {
-      throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] is not strictly increasing`, { hint: fix });
+      throw new NetAugError('INVALID_ARGUMENT', `${name} [${list}] is not strictly increasing`, {
+        hint: fix,
+      });
     }
   }
 }

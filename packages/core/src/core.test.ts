@@ -23,7 +23,14 @@ describe('Rng', () => {
   });
 
   it('uses both halves of a large numeric seed', () => {
-    const first = (seed: number) => Array.from({ length: 4 }, ((r) => () => r.nextUint32())(new Rng(seed)));
+    const first = (seed: number) =>
+      Array.from(
+        { length: 4 },
+        (
+          (r) => () =>
+            r.nextUint32()
+        )(new Rng(seed)),
+      );
     expect(first(2 ** 32)).not.toEqual(first(0));
     expect(first(2 ** 32 + 1)).not.toEqual(first(1));
     expect(first(5 * 2 ** 32 + 7)).toEqual(first(5 * 2 ** 32 + 7));
@@ -102,7 +109,8 @@ describe('samePadding', () => {
 });
 
 function tinyIR(): ModelIR {
-  const f = (n: number, v = (i: number) => (i % 7) / 7 - 0.4) => Float32Array.from({ length: n }, (_, i) => v(i));
+  const f = (n: number, v = (i: number) => (i % 7) / 7 - 0.4) =>
+    Float32Array.from({ length: n }, (_, i) => v(i));
   return {
     schemaVersion: 1,
     name: 'tiny',
@@ -111,7 +119,14 @@ function tinyIR(): ModelIR {
     output: 'fc',
     nodes: [
       { op: 'input', name: 'x', inputs: [], shape: [5, 5, 2] },
-      { op: 'conv2d', name: 'c1', inputs: ['x'], strides: [2, 2], padding: 'same', weight: { shape: [3, 3, 2, 4], data: f(72) } },
+      {
+        op: 'conv2d',
+        name: 'c1',
+        inputs: ['x'],
+        strides: [2, 2],
+        padding: 'same',
+        weight: { shape: [3, 3, 2, 4], data: f(72) },
+      },
       {
         op: 'batchNorm',
         name: 'bn1',
@@ -124,7 +139,13 @@ function tinyIR(): ModelIR {
       },
       { op: 'activation', name: 'a1', inputs: ['bn1'], activation: 'relu6' },
       { op: 'globalAvgPool', name: 'gap', inputs: ['a1'], keepDims: false },
-      { op: 'dense', name: 'fc', inputs: ['gap'], weight: { shape: [4, 3], data: f(12) }, bias: { shape: [3], data: f(3) } },
+      {
+        op: 'dense',
+        name: 'fc',
+        inputs: ['gap'],
+        weight: { shape: [4, 3], data: f(12) },
+        bias: { shape: [3], data: f(3) },
+      },
     ],
   };
 }
@@ -159,7 +180,13 @@ describe('ModelIR', () => {
   it('folds BN into the conv: same function computed by direct evaluation', () => {
     const ir = tinyIR();
     const folded = foldBatchNorm(ir);
-    expect(folded.nodes.map((n) => n.op)).toEqual(['input', 'conv2d', 'activation', 'globalAvgPool', 'dense']);
+    expect(folded.nodes.map((n) => n.op)).toEqual([
+      'input',
+      'conv2d',
+      'activation',
+      'globalAvgPool',
+      'dense',
+    ]);
     validateModelIR(folded);
     // Evaluate conv+bn vs folded conv at one output position (centre pixel) by hand, per channel.
     const x = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i));
@@ -168,15 +195,20 @@ describe('ModelIR', () => {
       let s = b ? b[co] : 0;
       for (let ky = 0; ky < 3; ky++)
         for (let kx = 0; kx < 3; kx++)
-          for (let ci = 0; ci < 2; ci++) s += x[((2 + ky) * 5 + (2 + kx)) * 2 + ci] * w[((ky * 3 + kx) * 2 + ci) * 4 + co];
+          for (let ci = 0; ci < 2; ci++)
+            s += x[((2 + ky) * 5 + (2 + kx)) * 2 + ci] * w[((ky * 3 + kx) * 2 + ci) * 4 + co];
       return s;
     };
     const c1 = ir.nodes[1] as { weight: { data: Float32Array } };
-    const bn = ir.nodes[2] as unknown as Record<'gamma' | 'beta' | 'mean' | 'variance', { data: Float32Array }>;
+    const bn = ir.nodes[2] as unknown as Record<
+      'gamma' | 'beta' | 'mean' | 'variance',
+      { data: Float32Array }
+    >;
     const f1 = folded.nodes[1] as { weight: { data: Float32Array }; bias: { data: Float32Array } };
     for (let co = 0; co < 4; co++) {
       const ref =
-        ((conv(c1.weight.data, undefined, co) - bn.mean.data[co]) / Math.sqrt(bn.variance.data[co] + 1e-5)) * bn.gamma.data[co] +
+        ((conv(c1.weight.data, undefined, co) - bn.mean.data[co]) / Math.sqrt(bn.variance.data[co] + 1e-5)) *
+          bn.gamma.data[co] +
         bn.beta.data[co];
       expect(conv(f1.weight.data, f1.bias.data, co)).toBeCloseTo(ref, 5);
     }

@@ -119,7 +119,11 @@ export interface ModelIR {
 }
 
 /** TensorFlow SAME padding along one axis: `[before, after]` and the output size. */
-export function samePadding(inSize: number, kernel: number, stride: number): { before: number; after: number; out: number } {
+export function samePadding(
+  inSize: number,
+  kernel: number,
+  stride: number,
+): { before: number; after: number; out: number } {
   const out = Math.ceil(inSize / stride);
   const total = Math.max((out - 1) * stride + kernel - inSize, 0);
   const before = Math.floor(total / 2);
@@ -132,16 +136,24 @@ export function convOutSize(inSize: number, kernel: number, stride: number, padd
 }
 
 function irError(ir: { name?: string }, node: { name: string } | undefined, msg: string): NetAugError {
-  return new NetAugError('INVALID_CONFIG', `ModelIR '${ir.name ?? '?'}'${node ? `, node '${node.name}'` : ''}: ${msg}`);
+  return new NetAugError(
+    'INVALID_CONFIG',
+    `ModelIR '${ir.name ?? '?'}'${node ? `, node '${node.name}'` : ''}: ${msg}`,
+  );
 }
 
 function checkTensor(ir: ModelIR, node: IRNode, what: string, t: IRTensor | undefined, shape: number[]) {
   if (!t) throw irError(ir, node, `missing ${what}`);
   if (!(t.data instanceof Float32Array)) throw irError(ir, node, `${what}.data must be a Float32Array`);
   const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw irError(ir, node, `${what} has ${t.data.length} values for shape [${t.shape}]`);
+  if (t.data.length !== n)
+    throw irError(ir, node, `${what} has ${t.data.length} values for shape [${t.shape}]`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] >= 0 && d !== shape[i])) {
-    throw irError(ir, node, `${what} has shape [${t.shape}], expected [${shape.map((d) => (d < 0 ? '?' : d))}]`);
+    throw irError(
+      ir,
+      node,
+      `${what} has shape [${t.shape}], expected [${shape.map((d) => (d < 0 ? '?' : d))}]`,
+    );
   }
 }
 
@@ -151,7 +163,11 @@ function checkTensor(ir: ModelIR, node: IRNode, what: string, t: IRTensor | unde
  */
 export function inferShapes(ir: ModelIR, inputShape: Shape3 = ir.inputShape): Map<string, number[]> {
   if (ir.schemaVersion !== MODEL_IR_SCHEMA_VERSION) {
-    throw irError(ir, undefined, `schemaVersion ${ir.schemaVersion} is not supported (this library reads ${MODEL_IR_SCHEMA_VERSION})`);
+    throw irError(
+      ir,
+      undefined,
+      `schemaVersion ${ir.schemaVersion} is not supported (this library reads ${MODEL_IR_SCHEMA_VERSION})`,
+    );
   }
   const shapes = new Map<string, number[]>();
   ir.nodes.forEach((node, i) => {
@@ -186,14 +202,16 @@ export function inferShapes(ir: ModelIR, inputShape: Shape3 = ir.inputShape): Ma
         if (node.bias) checkTensor(ir, node, 'bias', node.bias, [cout]);
         const oh = convOutSize(h, kh, node.strides[0], node.padding);
         const ow = convOutSize(w, kw, node.strides[1], node.padding);
-        if (oh < 1 || ow < 1) throw irError(ir, node, `input [${ins[0]}] is too small for a ${kh}×${kw} kernel`);
+        if (oh < 1 || ow < 1)
+          throw irError(ir, node, `input [${ins[0]}] is too small for a ${kh}×${kw} kernel`);
         out = [oh, ow, cout];
         break;
       }
       case 'batchNorm': {
         needInputs(1);
         const c = ins[0][ins[0].length - 1];
-        for (const k of ['gamma', 'beta', 'mean', 'variance'] as const) checkTensor(ir, node, k, node[k], [c]);
+        for (const k of ['gamma', 'beta', 'mean', 'variance'] as const)
+          checkTensor(ir, node, k, node[k], [c]);
         out = ins[0];
         break;
       }

@@ -128,7 +128,11 @@ export class Rng {
   }
 
   getState(): RngState {
-    return { algorithm: 'sfc32', s: [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0], spare: this.spare };
+    return {
+      algorithm: 'sfc32',
+      s: [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0],
+      spare: this.spare,
+    };
   }
 
   setState(state: RngState): void {

@@ -50,7 +50,8 @@ export function decodeModelIR(bytes: Uint8Array): ModelIR {
   const ir = JSON.parse(json, (_k, v) => {
     if (v && typeof v === 'object' && typeof v.$f32 === 'number') {
       const start = base + v.$f32 * 4;
-      if (start + v.length * 4 > bytes.byteLength) throw new NetAugError('DATA_FORMAT', 'Truncated ModelIR file (weights)');
+      if (start + v.length * 4 > bytes.byteLength)
+        throw new NetAugError('DATA_FORMAT', 'Truncated ModelIR file (weights)');
       const a = new Float32Array(v.length);
       for (let i = 0; i < v.length; i++) a[i] = view.getFloat32(start + i * 4, true);
       return a;

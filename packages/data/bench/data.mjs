@@ -10,7 +10,7 @@
  *
  *   node bench/data.mjs [--images 500] [--keep]
  */
-/* global performance, setInterval, clearInterval */
+/* global setInterval, clearInterval */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';

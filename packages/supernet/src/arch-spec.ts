@@ -35,7 +35,15 @@ export interface StageSpec {
 
 /** One resolved block of the tiny network. */
 export type BlockSpec =
-  | { type: 'ds'; in: number; out: number; kernel: number; stride: number; act: ActivationKind; shortcut: boolean }
+  | {
+      type: 'ds';
+      in: number;
+      out: number;
+      kernel: number;
+      stride: number;
+      act: ActivationKind;
+      shortcut: boolean;
+    }
   | {
       type: 'mb';
       in: number;
@@ -60,7 +68,8 @@ export interface ResolvedArch {
   totalStride: number;
 }
 
-const pick = (v: number | number[] | undefined, i: number): number | undefined => (Array.isArray(v) ? v[i] : v);
+const pick = (v: number | number[] | undefined, i: number): number | undefined =>
+  Array.isArray(v) ? v[i] : v;
 
 /**
  * Flattens a spec. A block gets a residual shortcut when its stride is 1, in == out and it is not the first
@@ -74,9 +83,20 @@ export function resolveArch(spec: ArchSpec, inChannels: number, smallInput: bool
   let cur = spec.stem.c;
   const dsShortcut = !!spec.ds.shortcut;
   if (dsShortcut && spec.ds.c !== cur) {
-    throw new NetAugError('INVALID_CONFIG', `DS block with a shortcut must keep the stem width ${cur}, got ${spec.ds.c}`);
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `DS block with a shortcut must keep the stem width ${cur}, got ${spec.ds.c}`,
+    );
   }
-  blocks.push({ type: 'ds', in: cur, out: spec.ds.c, kernel: 3, stride: 1, act: spec.ds.act, shortcut: dsShortcut });
+  blocks.push({
+    type: 'ds',
+    in: cur,
+    out: spec.ds.c,
+    kernel: 3,
+    stride: 1,
+    act: spec.ds.act,
+    shortcut: dsShortcut,
+  });
   cur = spec.ds.c;
   let reducedOne = !smallInput;
   for (const st of spec.stages) {
@@ -92,10 +112,23 @@ export function resolveArch(spec: ArchSpec, inChannels: number, smallInput: bool
       const e = pick(st.e, i);
       const mid = st.mid ? st.mid[i] : e !== undefined ? makeDivisible(Math.round(e * cur), 8) : undefined;
       if (kernel === undefined || mid === undefined) {
-        throw new NetAugError('INVALID_CONFIG', `stage with c=${st.c} lacks a kernel or expand value for block ${i}`);
+        throw new NetAugError(
+          'INVALID_CONFIG',
+          `stage with c=${st.c} lacks a kernel or expand value for block ${i}`,
+        );
       }
       const shortcut = i > 0 && stride === 1 && cur === st.c;
-      blocks.push({ type: 'mb', in: cur, mid, out: st.c, kernel, stride, act: st.act, se: !!st.se, shortcut });
+      blocks.push({
+        type: 'mb',
+        in: cur,
+        mid,
+        out: st.c,
+        kernel,
+        stride,
+        act: st.act,
+        se: !!st.se,
+        shortcut,
+      });
       cur = st.c;
     }
   }

@@ -108,16 +108,28 @@ export class ChoiceSpace {
    * Throws INVALID_CONFIG naming the offending entry.
    */
   validate(config: ActiveConfig): ActiveConfig {
-    if (!config || typeof config !== 'object' || !Array.isArray(config.width) || !Array.isArray(config.expand)) {
-      throw new NetAugError('INVALID_CONFIG', `an ActiveConfig must be { width: number[], expand: number[] }`, {
-        hint: `pass one of ${['min', 'max', 'random', 'min_w', 'min_e'].join(', ')} or a config returned by setActive()`,
-      });
+    if (
+      !config ||
+      typeof config !== 'object' ||
+      !Array.isArray(config.width) ||
+      !Array.isArray(config.expand)
+    ) {
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        `an ActiveConfig must be { width: number[], expand: number[] }`,
+        {
+          hint: `pass one of ${['min', 'max', 'random', 'min_w', 'min_e'].join(', ')} or a config returned by setActive()`,
+        },
+      );
     }
     const check = (key: 'width' | 'expand', names: string[], list: number[], listName: string) =>
       config[key].map((v, i) => {
         const hit = list.find((x) => Math.abs(x - v) <= 1e-9);
         if (hit === undefined) {
-          throw new NetAugError('INVALID_CONFIG', `ActiveConfig.${key}[${i}] (${names[i]}) = ${v} is not one of ${listName} [${list}]`);
+          throw new NetAugError(
+            'INVALID_CONFIG',
+            `ActiveConfig.${key}[${i}] (${names[i]}) = ${v} is not one of ${listName} [${list}]`,
+          );
         }
         return hit;
       });

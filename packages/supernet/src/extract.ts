@@ -18,14 +18,20 @@ class NodeList {
 function emitConvBnAct(list: NodeList, layer: ConvBnAct, x: string, inC: number, out: number): string {
   const conv = layer.conv;
   const stride = conv.options.stride;
-  const common = { name: conv.name, inputs: [x], strides: [stride, stride] as [number, number], padding: 'same' as const };
+  const common = {
+    name: conv.name,
+    inputs: [x],
+    strides: [stride, stride] as [number, number],
+    padding: 'same' as const,
+  };
   let y =
     conv instanceof DynamicConv2d
       ? list.push({ op: 'conv2d', ...common, ...conv.export(inC, out) })
       : list.push({ op: 'depthwiseConv2d', ...common, ...conv.export(inC) });
   const c = conv instanceof DynamicConv2d ? out : inC;
   if (layer.bn) y = list.push({ op: 'batchNorm', name: layer.bn.name, inputs: [y], ...layer.bn.export(c) });
-  if (layer.act !== 'none') y = list.push({ op: 'activation', name: `${layer.name}.act`, inputs: [y], activation: layer.act });
+  if (layer.act !== 'none')
+    y = list.push({ op: 'activation', name: `${layer.name}.act`, inputs: [y], activation: layer.act });
   return y;
 }
 
@@ -75,8 +81,15 @@ export function extractModelIR(net: MobileNetSupernet, plan: ActivePlan): ModelI
     const out = plan.postPoolConvs[i];
     const conv = layer.conv as DynamicConv2d;
     const { weight, bias } = conv.export(c, out);
-    x = list.push({ op: 'dense', name: conv.name, inputs: [x], weight: { shape: [c, out], data: weight.data }, bias });
-    if (layer.act !== 'none') x = list.push({ op: 'activation', name: `${layer.name}.act`, inputs: [x], activation: layer.act });
+    x = list.push({
+      op: 'dense',
+      name: conv.name,
+      inputs: [x],
+      weight: { shape: [c, out], data: weight.data },
+      bias,
+    });
+    if (layer.act !== 'none')
+      x = list.push({ op: 'activation', name: `${layer.name}.act`, inputs: [x], activation: layer.act });
     c = out;
   });
   x = list.push({ op: 'dense', name: 'classifier', inputs: [x], ...net.classifier.export(c) });

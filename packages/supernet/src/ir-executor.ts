@@ -51,7 +51,14 @@ export function buildTfModel(ir: ModelIR): TfModel {
         return bias ? tf.add(y, bias) : y;
       }
       case 'batchNorm':
-        return tf.batchNorm(a, w(node, 'mean')!, w(node, 'variance')!, w(node, 'beta'), w(node, 'gamma'), node.epsilon);
+        return tf.batchNorm(
+          a,
+          w(node, 'mean')!,
+          w(node, 'variance')!,
+          w(node, 'beta'),
+          w(node, 'gamma'),
+          node.epsilon,
+        );
       case 'activation':
         return applyActivation(a, node.activation);
       case 'add':
@@ -68,7 +75,10 @@ export function buildTfModel(ir: ModelIR): TfModel {
         return bias ? tf.add(y, bias) : y;
       }
       default:
-        throw new NetAugError('UNSUPPORTED_OP', `buildTfModel: op '${node.op}' of node '${node.name}' is not supported`);
+        throw new NetAugError(
+          'UNSUPPORTED_OP',
+          `buildTfModel: op '${node.op}' of node '${node.name}' is not supported`,
+        );
     }
   };
 
@@ -78,12 +88,21 @@ export function buildTfModel(ir: ModelIR): TfModel {
       if (disposed) throw new NetAugError('INVALID_ARGUMENT', `model '${ir.name}' was disposed`);
       const [h, wd, c] = ir.inputShape;
       if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== wd || x.shape[3] !== c) {
-        throw new NetAugError('SHAPE_MISMATCH', `${ir.name}: expected input of shape [N,${h},${wd},${c}], got [${x.shape}]`);
+        throw new NetAugError(
+          'SHAPE_MISMATCH',
+          `${ir.name}: expected input of shape [N,${h},${wd},${c}], got [${x.shape}]`,
+        );
       }
       return tf.tidy(() => {
         const values = new Map<string, tf.Tensor>();
         for (const node of ir.nodes) {
-          const out = node.op === 'input' ? x : run(node, node.inputs.map((n) => values.get(n)!));
+          const out =
+            node.op === 'input'
+              ? x
+              : run(
+                  node,
+                  node.inputs.map((n) => values.get(n)!),
+                );
           values.set(node.name, out);
         }
         return values.get(ir.output) as tf.Tensor2D;

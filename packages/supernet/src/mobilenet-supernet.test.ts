@@ -1,7 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { NetAugError, Rng, type ActiveConfig, type ActiveMode, type Shape3 } from '@netaug/core';
-import { buildTfModel, createSupernet, seChannels, type CreateSupernetOptions, type MobileNetSupernet } from './index';
+import {
+  buildTfModel,
+  createSupernet,
+  seChannels,
+  type CreateSupernetOptions,
+  type MobileNetSupernet,
+} from './index';
 import { maxAbsDiff, registerGradients, seededTensor } from './testing/helpers';
 
 beforeAll(async () => {
@@ -22,7 +28,13 @@ function convWidths(net: MobileNetSupernet): number[] {
     .extract()
     .nodes.filter((n) => n.op === 'conv2d' || n.op === 'depthwiseConv2d' || n.op === 'dense')
     .filter((n) => !n.name.includes('.se.'))
-    .map((n) => ('weight' in n ? (n.op === 'depthwiseConv2d' ? n.weight.shape[2] : n.weight.shape[n.weight.shape.length - 1]) : -1));
+    .map((n) =>
+      'weight' in n
+        ? n.op === 'depthwiseConv2d'
+          ? n.weight.shape[2]
+          : n.weight.shape[n.weight.shape.length - 1]
+        : -1,
+    );
 }
 
 describe.each([
@@ -89,13 +101,27 @@ describe('tiny widths at min', () => {
     net.setActive('min');
     const mb = (mid: number, out: number) => [mid, mid, out];
     expect(convWidths(net)).toEqual([
-      16, 16, 8,
-      ...mb(48, 8), ...mb(48, 8),
-      ...mb(48, 16), ...mb(96, 16), ...mb(96, 16),
-      ...mb(96, 24), ...mb(144, 24), ...mb(144, 24), ...mb(144, 24),
-      ...mb(144, 32), ...mb(192, 32), ...mb(192, 32),
-      ...mb(192, 56), ...mb(336, 56), ...mb(336, 56),
-      ...mb(336, 112), 448, 10,
+      16,
+      16,
+      8,
+      ...mb(48, 8),
+      ...mb(48, 8),
+      ...mb(48, 16),
+      ...mb(96, 16),
+      ...mb(96, 16),
+      ...mb(96, 24),
+      ...mb(144, 24),
+      ...mb(144, 24),
+      ...mb(144, 24),
+      ...mb(144, 32),
+      ...mb(192, 32),
+      ...mb(192, 32),
+      ...mb(192, 56),
+      ...mb(336, 56),
+      ...mb(336, 56),
+      ...mb(336, 112),
+      448,
+      10,
     ]);
     const ir = net.extract();
     expect(ir.nodes.filter((n) => n.op === 'add').map((n) => n.name)).toEqual(
@@ -109,15 +135,32 @@ describe('tiny widths at min', () => {
     net.setActive('min');
     const mb = (mid: number, out: number) => [mid, mid, out];
     expect(convWidths(net)).toEqual([
-      16, 16, 8,
-      ...mb(24, 16), ...mb(80, 16), ...mb(80, 16), ...mb(64, 16),
-      ...mb(80, 24), ...mb(120, 24), ...mb(120, 24),
-      ...mb(120, 40), ...mb(240, 40), ...mb(160, 40),
-      ...mb(200, 48), ...mb(240, 48), ...mb(240, 48),
-      ...mb(288, 96), ...mb(480, 96), ...mb(384, 96),
-      ...mb(480, 160), 10,
+      16,
+      16,
+      8,
+      ...mb(24, 16),
+      ...mb(80, 16),
+      ...mb(80, 16),
+      ...mb(64, 16),
+      ...mb(80, 24),
+      ...mb(120, 24),
+      ...mb(120, 24),
+      ...mb(120, 40),
+      ...mb(240, 40),
+      ...mb(160, 40),
+      ...mb(200, 48),
+      ...mb(240, 48),
+      ...mb(240, 48),
+      ...mb(288, 96),
+      ...mb(480, 96),
+      ...mb(384, 96),
+      ...mb(480, 160),
+      10,
     ]);
-    const kernels = net.extract().nodes.filter((n) => n.op === 'depthwiseConv2d').map((n) => ('weight' in n ? n.weight.shape[0] : 0));
+    const kernels = net
+      .extract()
+      .nodes.filter((n) => n.op === 'depthwiseConv2d')
+      .map((n) => ('weight' in n ? n.weight.shape[0] : 0));
     expect(kernels).toEqual([3, 7, 3, 7, 5, 5, 5, 5, 3, 7, 5, 5, 7, 3, 3, 7, 3, 7]);
     net.dispose();
   });
@@ -129,7 +172,14 @@ describe('tiny widths at min', () => {
     expect(ir.nodes.some((n) => n.name === 'blocks.0.add')).toBe(true);
     const se = ir.nodes.filter((n) => n.op === 'conv2d' && n.name.endsWith('.se.reduce'));
     expect(se.map((n) => ('weight' in n ? n.weight.shape.slice(2) : []))).toEqual([
-      [24, 16], [40, 16], [40, 16], [168, 40], [232, 56], [232, 56], [336, 88], [336, 88],
+      [24, 16],
+      [40, 16],
+      [40, 16],
+      [168, 40],
+      [232, 56],
+      [232, 56],
+      [336, 88],
+      [336, 88],
     ]);
     // the max supernet allocates SE for its max mid
     const blk = net.blocks[4] as unknown as { se: { reduce: { weight: { variable: tf.Variable } } } };
@@ -159,9 +209,15 @@ describe('active configs', () => {
         expect(e).toBeInstanceOf(NetAugError);
       }
     };
-    bad({ width: good.width.slice(1), expand: good.expand }, /width has \d+ values, this supernet has \d+ width choice points/);
+    bad(
+      { width: good.width.slice(1), expand: good.expand },
+      /width has \d+ values, this supernet has \d+ width choice points/,
+    );
     bad({ width: good.width, expand: [...good.expand, 1] }, /expand has/);
-    bad({ width: good.width.map(() => 1.5), expand: good.expand }, /width\[0\] \(stem\) = 1.5 is not one of widthMults \[1,1.6,2.2\]/);
+    bad(
+      { width: good.width.map(() => 1.5), expand: good.expand },
+      /width\[0\] \(stem\) = 1.5 is not one of widthMults \[1,1.6,2.2\]/,
+    );
     bad({ width: good.width }, /ActiveConfig must be/);
     bad('biggest', /unknown active mode 'biggest'/);
     expect(net.getActive()).toEqual(good); // unchanged after errors
@@ -179,7 +235,8 @@ describe('active configs', () => {
       const a = v.dataSync() as Float32Array;
       return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     };
-    for (let i = 0; i < va.length; i++) expect(bytes(vb[i].variable).equals(bytes(va[i].variable))).toBe(true);
+    for (let i = 0; i < va.length; i++)
+      expect(bytes(vb[i].variable).equals(bytes(va[i].variable))).toBe(true);
     expect(bytes(c.variables()[0].variable).equals(bytes(va[0].variable))).toBe(false);
     const ra = new Rng(9);
     const rb = new Rng(9);
@@ -198,7 +255,10 @@ describe('variables', () => {
     expect(byName.get('stem.conv.weight')).toMatchObject({ trainable: true, weightDecay: true });
     expect(byName.get('blocks.3.expand.conv.weight')).toMatchObject({ trainable: true, weightDecay: true });
     expect(byName.get('blocks.3.expand.bn.gamma')).toMatchObject({ trainable: true, weightDecay: false });
-    expect(byName.get('blocks.3.expand.bn.runningMean')).toMatchObject({ trainable: false, weightDecay: false });
+    expect(byName.get('blocks.3.expand.bn.runningMean')).toMatchObject({
+      trainable: false,
+      weightDecay: false,
+    });
     expect(byName.get('blocks.4.se.reduce.bias')).toMatchObject({ trainable: true, weightDecay: false });
     expect(byName.get('head.1.conv.bias')).toMatchObject({ trainable: true, weightDecay: false });
     expect(byName.get('classifier.weight')!.variable.shape).toEqual([3840, 10]);
@@ -214,7 +274,10 @@ describe('training', () => {
     const net = createSupernet('mobilenetv3', small([8, 8, 3], { seed: 1 }));
     const x = seededTensor([2, 8, 8, 3], 4);
     // a middle config, so every active slice is a strict part of its weight
-    const cfg = net.setActive({ width: net.choices.width.map(() => 2), expand: net.choices.expand.map(() => 1.6) });
+    const cfg = net.setActive({
+      width: net.choices.width.map(() => 2),
+      expand: net.choices.expand.map(() => 1.6),
+    });
     const plan = net.getActivePlan();
     const before = tf.memory().numTensors;
     const named = net.variables().filter((v) => v.trainable);
@@ -227,7 +290,11 @@ describe('training', () => {
       const byName = new Map(named.map((v) => [v.name, grads[v.variable.name]]));
       const expectSlice = (name: string, sizes: number[]) => {
         const g = byName.get(name)!;
-        const inside = tf.slice(g, sizes.map(() => 0), sizes);
+        const inside = tf.slice(
+          g,
+          sizes.map(() => 0),
+          sizes,
+        );
         const total = tf.sum(tf.abs(g)).dataSync()[0];
         const active = tf.sum(tf.abs(inside)).dataSync()[0];
         expect(active).toBeGreaterThan(0);

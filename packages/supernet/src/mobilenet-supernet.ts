@@ -62,7 +62,10 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
   ) {
     this.inputShape = [...options.inputShape] as Shape3;
     this.numClasses = options.numClasses;
-    this.space = { widthMults: [...options.space.widthMults], expandFactors: [...options.space.expandFactors] };
+    this.space = {
+      widthMults: [...options.space.widthMults],
+      expandFactors: [...options.space.expandFactors],
+    };
     this.choiceSpace = new ChoiceSpace(arch, this.space);
     this.choices = { width: [...this.choiceSpace.widthNames], expand: [...this.choiceSpace.expandNames] };
     const seed = options.seed ?? 0;
@@ -72,19 +75,36 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
     const max = this.choiceSpace.plan(this.choiceSpace.sample('max', this.fallbackRng));
     this.stem = new ConvBnAct(
       'stem',
-      { kernel: arch.stem.kernel, stride: arch.stem.stride, inMax: arch.inChannels, outMax: max.stem, act: arch.stem.act },
+      {
+        kernel: arch.stem.kernel,
+        stride: arch.stem.stride,
+        inMax: arch.inChannels,
+        outMax: max.stem,
+        act: arch.stem.act,
+      },
       init,
     );
     this.blocks = arch.blocks.map((b, i) => {
       const m = max.blocks[i];
-      const common = { kernel: b.kernel, stride: b.stride, inMax: m.in, outMax: m.out, act: b.act, shortcut: b.shortcut };
+      const common = {
+        kernel: b.kernel,
+        stride: b.stride,
+        inMax: m.in,
+        outMax: m.out,
+        act: b.act,
+        shortcut: b.shortcut,
+      };
       return b.type === 'ds'
         ? new DSBlock(`blocks.${i}`, common, init)
         : new MBBlock(`blocks.${i}`, { ...common, midMax: m.mid, se: b.se }, init);
     });
     let cur = max.blocks[max.blocks.length - 1].out;
     this.headConvs = arch.headConvs.map((h, i) => {
-      const layer = new ConvBnAct(`head.${i}`, { kernel: 1, stride: 1, inMax: cur, outMax: max.headConvs[i], act: h.act }, init);
+      const layer = new ConvBnAct(
+        `head.${i}`,
+        { kernel: 1, stride: 1, inMax: cur, outMax: max.headConvs[i], act: h.act },
+        init,
+      );
       cur = max.headConvs[i];
       return layer;
     });
@@ -120,7 +140,12 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
   /** Channel counts of every layer of the active sub-network. */
   getActivePlan(): ActivePlan {
     const p = this.activePlan;
-    return { ...p, blocks: p.blocks.map((b) => ({ ...b })), headConvs: [...p.headConvs], postPoolConvs: [...p.postPoolConvs] };
+    return {
+      ...p,
+      blocks: p.blocks.map((b) => ({ ...b })),
+      headConvs: [...p.headConvs],
+      postPoolConvs: [...p.postPoolConvs],
+    };
   }
 
   /**
@@ -136,7 +161,8 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
       let h = this.stem.apply(x as tf.Tensor4D, plan.stem, training);
       this.blocks.forEach((block, i) => {
         const p = plan.blocks[i];
-        h = block instanceof MBBlock ? block.apply(h, p.mid, p.out, training) : block.apply(h, p.out, training);
+        h =
+          block instanceof MBBlock ? block.apply(h, p.mid, p.out, training) : block.apply(h, p.out, training);
       });
       this.headConvs.forEach((conv, i) => (h = conv.apply(h, plan.headConvs[i], training)));
       h = globalAvgPool(h);
@@ -194,9 +220,13 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
     const [h, w, c] = this.inputShape;
     const ok = x.rank === 4 && x.shape[1] === h && x.shape[2] === w && x.shape[3] === c;
     if (!ok) {
-      throw new NetAugError('SHAPE_MISMATCH', `${this.name}: expected input of shape [N,${h},${w},${c}], got [${x.shape}]`, {
-        hint: 'pass NHWC images with the inputShape the supernet was created with',
-      });
+      throw new NetAugError(
+        'SHAPE_MISMATCH',
+        `${this.name}: expected input of shape [N,${h},${w},${c}], got [${x.shape}]`,
+        {
+          hint: 'pass NHWC images with the inputShape the supernet was created with',
+        },
+      );
     }
   }
 

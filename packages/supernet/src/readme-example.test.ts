@@ -6,7 +6,12 @@ import { maxAbsDiff } from './testing/helpers';
 
 it('the README example runs', async () => {
   await tf.setBackend('cpu');
-  const net = createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [28, 28, 1], smallInput: true, seed: 0 });
+  const net = createSupernet('mobilenetv2-tiny', {
+    numClasses: 10,
+    inputShape: [28, 28, 1],
+    smallInput: true,
+    seed: 0,
+  });
   const cfg = net.setActive('random', new Rng(1));
   expect(cfg.width.length).toBe(net.choices.width.length);
   const x = tf.randomUniform([2, 28, 28, 1]);

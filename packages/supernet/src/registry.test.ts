@@ -21,10 +21,19 @@ const expectError = (fn: () => unknown, code: string, text: RegExp) => {
 
 describe('profile of the tiny models (extract at min)', () => {
   it('small-input form, 10 classes, is exact', () => {
-    const a = profileSupernet('mobilenetv2', { numClasses: 10, inputShape: [32, 32, 3], width: 0.35, smallInput: true });
+    const a = profileSupernet('mobilenetv2', {
+      numClasses: 10,
+      inputShape: [32, 32, 3],
+      width: 0.35,
+      smallInput: true,
+    });
     expect(a.params).toBe(408_938);
     expect(Math.abs(a.macs - 15.61e6)).toBeLessThan(0.01e6);
-    const b = profileSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [28, 28, 1], smallInput: true });
+    const b = profileSupernet('mobilenetv2-tiny', {
+      numClasses: 10,
+      inputShape: [28, 28, 1],
+      smallInput: true,
+    });
     expect(b.params).toBe(305_482);
     expect(Math.abs(b.macs - 11.34e6)).toBeLessThan(0.01e6);
   });
@@ -44,7 +53,13 @@ describe('profile of the tiny models (extract at min)', () => {
 describe('registry', () => {
   it('lists the zoo with per-model default width factors', () => {
     const models = listModels();
-    expect(models.map((m) => m.name)).toEqual(['mobilenetv2', 'mobilenetv2-tiny', 'proxylessnas', 'mcunet', 'mobilenetv3']);
+    expect(models.map((m) => m.name)).toEqual([
+      'mobilenetv2',
+      'mobilenetv2-tiny',
+      'proxylessnas',
+      'mcunet',
+      'mobilenetv3',
+    ]);
     expect(models.find((m) => m.name === 'mobilenetv3')!.widthMults).toEqual([1, 2, 3]);
     expect(models.find((m) => m.name === 'mcunet')!.widthMults).toEqual([1, 1.6, 2.2]);
     expect(models.find((m) => m.name === 'mobilenetv2')!.widthMults).toEqual([1, 1.8, 2.6]);
@@ -55,25 +70,68 @@ describe('registry', () => {
     const a = createSupernet('mcunet', { numClasses: 10, inputShape: [16, 16, 3], smallInput: true });
     expect(a.space).toEqual({ widthMults: [1, 1.6, 2.2], expandFactors: [1, 1.6, 2.2, 2.8] });
     a.dispose();
-    const b = createSupernet('mcunet', { numClasses: 10, inputShape: [16, 16, 3], smallInput: true, widthMults: [1, 2] });
+    const b = createSupernet('mcunet', {
+      numClasses: 10,
+      inputShape: [16, 16, 3],
+      smallInput: true,
+      widthMults: [1, 2],
+    });
     expect(b.space.widthMults).toEqual([1, 2]);
     b.dispose();
   });
 
   it('rejects bad arguments with typed errors', () => {
     const ok = { numClasses: 10, inputShape: [32, 32, 3] as Shape3, smallInput: true };
-    expectError(() => createSupernet('resnet50', ok), 'UNKNOWN_MODEL', /resnet50.*mobilenetv2, mobilenetv2-tiny, proxylessnas, mcunet, mobilenetv3/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, widthMults: [1.8, 1] }), 'INVALID_ARGUMENT', /widthMults/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, widthMults: [1, 1, 2] }), 'INVALID_ARGUMENT', /increasing/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, expandFactors: [] }), 'INVALID_ARGUMENT', /expandFactors/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, inputShape: [32, 32] as unknown as Shape3 }), 'INVALID_ARGUMENT', /rank 3/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, inputShape: [32, 0, 3] }), 'INVALID_ARGUMENT', /positive integers/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, inputShape: [1, 1, 3] }), 'INVALID_ARGUMENT', /too small .* stride 8 \(minimum 2\)/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, inputShape: [7, 7, 3], smallInput: false }), 'INVALID_ARGUMENT', /too small .* stride 32.*smallInput/);
+    expectError(
+      () => createSupernet('resnet50', ok),
+      'UNKNOWN_MODEL',
+      /resnet50.*mobilenetv2, mobilenetv2-tiny, proxylessnas, mcunet, mobilenetv3/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, widthMults: [1.8, 1] }),
+      'INVALID_ARGUMENT',
+      /widthMults/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, widthMults: [1, 1, 2] }),
+      'INVALID_ARGUMENT',
+      /increasing/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, expandFactors: [] }),
+      'INVALID_ARGUMENT',
+      /expandFactors/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, inputShape: [32, 32] as unknown as Shape3 }),
+      'INVALID_ARGUMENT',
+      /rank 3/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, inputShape: [32, 0, 3] }),
+      'INVALID_ARGUMENT',
+      /positive integers/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, inputShape: [1, 1, 3] }),
+      'INVALID_ARGUMENT',
+      /too small .* stride 8 \(minimum 2\)/,
+    );
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, inputShape: [7, 7, 3], smallInput: false }),
+      'INVALID_ARGUMENT',
+      /too small .* stride 32.*smallInput/,
+    );
     // 28×28 in the ImageNet form (stride 32) is the usual cheap Fashion-MNIST setting and is allowed
-    expect(() => createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [28, 28, 1] }).dispose()).not.toThrow();
+    expect(() =>
+      createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [28, 28, 1] }).dispose(),
+    ).not.toThrow();
     expectError(() => createSupernet('mcunet', { ...ok, width: 0.5 }), 'INVALID_ARGUMENT', /fixed widths/);
     expectError(() => createSupernet('mobilenetv2', { ...ok, width: -1 }), 'INVALID_ARGUMENT', /width/);
-    expectError(() => createSupernet('mobilenetv2', { ...ok, numClasses: 0 }), 'INVALID_ARGUMENT', /numClasses/);
+    expectError(
+      () => createSupernet('mobilenetv2', { ...ok, numClasses: 0 }),
+      'INVALID_ARGUMENT',
+      /numClasses/,
+    );
   });
 });

@@ -43,7 +43,8 @@ const registry = new Map<string, ModelDefinition>(ZOO.map((d) => [d.name, d]));
 
 /** Adds a model to the registry (a user's own {@link ModelDefinition}); throws if the name is taken. */
 export function registerModel(def: ModelDefinition): void {
-  if (registry.has(def.name)) throw new NetAugError('INVALID_ARGUMENT', `a model named '${def.name}' is already registered`);
+  if (registry.has(def.name))
+    throw new NetAugError('INVALID_ARGUMENT', `a model named '${def.name}' is already registered`);
   registry.set(def.name, def);
 }
 
@@ -61,10 +62,16 @@ export function listModels(): ModelInfo[] {
 function checkInputShape(name: string, shape: unknown): Shape3 {
   const hint = `give [height, width, channels], e.g. [32, 32, 3]`;
   if (!Array.isArray(shape) || shape.length !== 3) {
-    throw new NetAugError('INVALID_ARGUMENT', `${name}: inputShape must have rank 3 [H, W, C], got ${JSON.stringify(shape)}`, { hint });
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      `${name}: inputShape must have rank 3 [H, W, C], got ${JSON.stringify(shape)}`,
+      { hint },
+    );
   }
   if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new NetAugError('INVALID_ARGUMENT', `${name}: inputShape [${shape}] must hold positive integers`, { hint });
+    throw new NetAugError('INVALID_ARGUMENT', `${name}: inputShape [${shape}] must hold positive integers`, {
+      hint,
+    });
   }
   return [shape[0], shape[1], shape[2]];
 }
@@ -80,7 +87,12 @@ function checkInputSize(name: string, shape: Shape3, totalStride: number): void 
     throw new NetAugError(
       'INVALID_ARGUMENT',
       `${name}: input ${shape[0]}×${shape[1]} is too small for a network with total stride ${totalStride} (minimum ${minSize})`,
-      { hint: totalStride > 8 ? 'use smallInput: true for 28–64 px images, or a larger resolution' : `use images of at least ${minSize}×${minSize}` },
+      {
+        hint:
+          totalStride > 8
+            ? 'use smallInput: true for 28–64 px images, or a larger resolution'
+            : `use images of at least ${minSize}×${minSize}`,
+      },
     );
   }
 }
@@ -92,11 +104,17 @@ function checkInputSize(name: string, shape: Shape3, totalStride: number): void 
 export function createSupernet(name: string, opts: CreateSupernetOptions): MobileNetSupernet {
   const def = registry.get(name);
   if (!def) {
-    throw new NetAugError('UNKNOWN_MODEL', `unknown model '${name}'`, { hint: `known models: ${[...registry.keys()].join(', ')}` });
+    throw new NetAugError('UNKNOWN_MODEL', `unknown model '${name}'`, {
+      hint: `known models: ${[...registry.keys()].join(', ')}`,
+    });
   }
-  if (!opts || typeof opts !== 'object') throw new NetAugError('INVALID_ARGUMENT', `${name}: options are required`);
+  if (!opts || typeof opts !== 'object')
+    throw new NetAugError('INVALID_ARGUMENT', `${name}: options are required`);
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) {
-    throw new NetAugError('INVALID_ARGUMENT', `${name}: numClasses must be a positive integer, got ${opts.numClasses}`);
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      `${name}: numClasses must be a positive integer, got ${opts.numClasses}`,
+    );
   }
   if (opts.width !== undefined) {
     if (def.defaultWidth === undefined) {
@@ -105,7 +123,10 @@ export function createSupernet(name: string, opts: CreateSupernetOptions): Mobil
       });
     }
     if (typeof opts.width !== 'number' || !(opts.width > 0) || !Number.isFinite(opts.width)) {
-      throw new NetAugError('INVALID_ARGUMENT', `${name}: width must be a positive number, got ${opts.width}`);
+      throw new NetAugError(
+        'INVALID_ARGUMENT',
+        `${name}: width must be a positive number, got ${opts.width}`,
+      );
     }
   }
   const widthMults = opts.widthMults ?? def.widthMults ?? DEFAULT_AUGMENT_SPACE.widthMults;

@@ -17,7 +17,11 @@ function scrambleBatchNorms(net: MobileNetSupernet, seed: number): void {
     if (!v.name.includes('.bn.') && !v.name.endsWith('se.expand.bias')) continue;
     const n = v.variable.size;
     const vals = Float32Array.from({ length: n }, () =>
-      kind === 'runningVar' ? rng.uniform(0.5, 2) : kind === 'gamma' ? rng.uniform(0.5, 1.5) : rng.uniform(-0.5, 0.5),
+      kind === 'runningVar'
+        ? rng.uniform(0.5, 2)
+        : kind === 'gamma'
+          ? rng.uniform(0.5, 1.5)
+          : rng.uniform(-0.5, 0.5),
     );
     tf.tidy(() => v.variable.assign(tf.tensor(vals, v.variable.shape)));
   }

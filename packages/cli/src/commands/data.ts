@@ -14,8 +14,13 @@ export function registerData(program: Command, io: Output): void {
   const data = program.command('data').description('Inspect data sets');
   data
     .command('inspect')
-    .description('Detect the format of a data set and report counts per split and class, image shape, mean/std')
-    .argument('<path|name>', 'a folder (IDX, CIFAR binary, one sub-folder per class), a CSV/JSON manifest, or fashion-mnist / mnist')
+    .description(
+      'Detect the format of a data set and report counts per split and class, image shape, mean/std',
+    )
+    .argument(
+      '<path|name>',
+      'a folder (IDX, CIFAR binary, one sub-folder per class), a CSV/JSON manifest, or fashion-mnist / mnist',
+    )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist (also NETAUG_DATA)')
     .option('--size <px>', 'decode images to this size for the statistics', parsePositiveInt('--size'))
     .option('--channels <n>', 'decode images with 1 or 3 channels', parsePositiveInt('--channels'))
@@ -48,7 +53,10 @@ export function registerData(program: Command, io: Output): void {
           (info.skipped ? `skipped  ${info.skipped} unreadable images\n` : '') +
           '\n',
       );
-      const splits = Object.entries(info.splits).filter(([, s]) => s) as [string, { count: number; perClass: number[] }][];
+      const splits = Object.entries(info.splits).filter(([, s]) => s) as [
+        string,
+        { count: number; perClass: number[] },
+      ][];
       io.out(
         formatTable([
           ['class', ...splits.map(([n]) => n)],

@@ -20,7 +20,10 @@ export function registerEval(program: Command, io: Output): void {
     .option('--test-subset <n>', 'evaluate on a class-balanced subset', (v) => Number(v))
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu')
     .option('--json', 'print JSON {top1, top5, loss, count, bnReestimated}')
-    .addHelpText('after', '\nExamples:\n  $ netaug eval --run runs/netaug\n  $ netaug eval --run runs/netaug --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ netaug eval --run runs/netaug\n  $ netaug eval --run runs/netaug --json',
+    )
     .action(async (flags: EvalFlags) => {
       const { evaluateRun } = await import('../run/eval-run');
       const r = await evaluateRun(flags);

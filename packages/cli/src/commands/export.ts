@@ -24,8 +24,16 @@ export function registerExport(program: Command, io: Output): void {
     .requiredOption('--run <dir>', 'run folder of `netaug train`')
     .requiredOption('--format <fmt>', FORMATS.join(' | '))
     .requiredOption('--out <dir>', 'output folder')
-    .option('--calibration <n>', 'training images used to calibrate int8 activations', parsePositiveInt('--calibration'), 200)
-    .option('--verify [n]', 'run the exported file in its runtime on n test images (default 1000) and compare with tfjs')
+    .option(
+      '--calibration <n>',
+      'training images used to calibrate int8 activations',
+      parsePositiveInt('--calibration'),
+      200,
+    )
+    .option(
+      '--verify [n]',
+      'run the exported file in its runtime on n test images (default 1000) and compare with tfjs',
+    )
     .option('--c-header', 'also write model_data.h (byte array) for TFLite-Micro')
     .option('--fold-bn', 'fold batch-norm into convolutions (tfjs, onnx; TFLite always folds)')
     .option('--json', 'print JSON')

@@ -21,14 +21,34 @@ export function registerProfile(program: Command, io: Output): void {
     .command('profile')
     .description('Count params and MACs of a zoo model (the tiny model unless --config says otherwise)')
     .argument('<model>', 'zoo model name (see `netaug models`)')
-    .option('-r, --resolution <px>', 'input height and width (default: the paper’s resolution)', parsePositiveInt('--resolution'))
+    .option(
+      '-r, --resolution <px>',
+      'input height and width (default: the paper’s resolution)',
+      parsePositiveInt('--resolution'),
+    )
     .option('--channels <n>', 'input channels', parsePositiveInt('--channels'), 3)
     .option('--classes <n>', 'number of classes', parsePositiveInt('--classes'), 1000)
-    .option('--width <w>', 'width multiplier of the tiny model (mobilenetv2, proxylessnas, mobilenetv3)', parsePositiveNumber('--width'))
+    .option(
+      '--width <w>',
+      'width multiplier of the tiny model (mobilenetv2, proxylessnas, mobilenetv3)',
+      parsePositiveNumber('--width'),
+    )
     .option('--small-input', 'small-input form for 28–64 px images (8× downsampling)')
-    .option('--width-mults <list>', 'augmentation width multipliers, e.g. 1,1.8,2.6', parseNumberList('--width-mults'))
-    .option('--expand-factors <list>', 'augmentation expand factors, e.g. 1,1.6,2.2,2.8', parseNumberList('--expand-factors'))
-    .option('--config <mode>', 'which sub-network: min (the tiny model) or max (largest augmented model)', 'min')
+    .option(
+      '--width-mults <list>',
+      'augmentation width multipliers, e.g. 1,1.8,2.6',
+      parseNumberList('--width-mults'),
+    )
+    .option(
+      '--expand-factors <list>',
+      'augmentation expand factors, e.g. 1,1.6,2.2,2.8',
+      parseNumberList('--expand-factors'),
+    )
+    .option(
+      '--config <mode>',
+      'which sub-network: min (the tiny model) or max (largest augmented model)',
+      'min',
+    )
     .option('--layers', 'print the per-layer breakdown')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -48,7 +68,7 @@ export function registerProfile(program: Command, io: Output): void {
         config: flags.config,
       });
       if (flags.json) {
-        const { layers, ...rest } = p;
+        const { layers: _layers, ...rest } = p;
         io.out(JSON.stringify(flags.layers ? p : rest, null, 2) + '\n');
         return;
       }

@@ -38,20 +38,35 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--small-input', 'small-input form (8× downsampling) for 28–64 px images')
     .option('--width-mults <list>', 'augmentation width multipliers', parseNumberList('--width-mults'))
     .option('--expand-factors <list>', 'augmentation expand factors', parseNumberList('--expand-factors'))
-    .option('--data <name|path>', 'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest)')
+    .option(
+      '--data <name|path>',
+      'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest)',
+    )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
     .option('--subset <n>', 'train on a class-balanced subset of n images', parsePositiveInt('--subset'))
-    .option('--test-subset <n>', 'evaluate on a class-balanced subset of n test images', parsePositiveInt('--test-subset'))
+    .option(
+      '--test-subset <n>',
+      'evaluate on a class-balanced subset of n test images',
+      parsePositiveInt('--test-subset'),
+    )
     .option('--resolution <px>', 'input resolution (images are resized)', parsePositiveInt('--resolution'))
     .option('--channels <n>', 'input channels, 1 or 3', parsePositiveInt('--channels'))
     .option('--augment <kind>', 'none, flip, crop-flip or rrc-flip')
     .option('--strategy <name>', 'netaug or baseline')
     .option('--alpha <a>', 'weight of the augmented model loss', parsePositiveNumber('--alpha'))
-    .option('--stop-width-epoch <e>', 'epoch at which width augmentation stops (default: half)', nonNegative('--stop-width-epoch'))
+    .option(
+      '--stop-width-epoch <e>',
+      'epoch at which width augmentation stops (default: half)',
+      nonNegative('--stop-width-epoch'),
+    )
     .option('--epochs <n>', 'epochs', parsePositiveInt('--epochs'))
     .option('--batch <n>', 'batch size', parsePositiveInt('--batch'))
     .option('--optimizer <name>', 'sgd, adam or adamw')
-    .option('--lr <lr>', 'peak learning rate (cosine schedule after linear warm-up)', parsePositiveNumber('--lr'))
+    .option(
+      '--lr <lr>',
+      'peak learning rate (cosine schedule after linear warm-up)',
+      parsePositiveNumber('--lr'),
+    )
     .option('--warmup-epochs <n>', 'linear warm-up epochs', nonNegative('--warmup-epochs'))
     .option('--weight-decay <wd>', 'weight decay (not on BN and bias)', nonNegative('--weight-decay'))
     .option('--label-smoothing <e>', 'label smoothing', nonNegative('--label-smoothing'))
@@ -75,12 +90,25 @@ Examples:
     )
     .action(async (flags: TrainFlags) => {
       const { preset, config, resume, json, plain, quiet, ...rest } = flags;
-      const cfg = resolveRunConfig({ preset, configFile: config, flags: { ...(rest as Partial<RunConfigInput>), backend: rest.backend ?? (process.env.NETAUG_BACKEND as RunConfigInput['backend']) } });
+      const cfg = resolveRunConfig({
+        preset,
+        configFile: config,
+        flags: {
+          ...(rest as Partial<RunConfigInput>),
+          backend: rest.backend ?? (process.env.NETAUG_BACKEND as RunConfigInput['backend']),
+        },
+      });
       const { trainRun } = await import('../run/train-run');
       const r = await trainRun(cfg, { resume, plainProgress: plain, quiet, log: (s) => io.err(s + '\n') });
       const final = r.summary.final;
       if (json) {
-        io.out(JSON.stringify({ runDir: r.runDir, backend: r.backend, data: r.dataSource, ...r.summary }, null, 2) + '\n');
+        io.out(
+          JSON.stringify(
+            { runDir: r.runDir, backend: r.backend, data: r.dataSource, ...r.summary },
+            null,
+            2,
+          ) + '\n',
+        );
         return;
       }
       const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);

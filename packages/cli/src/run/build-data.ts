@@ -45,7 +45,15 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
   const res = cfg.resolution ?? h;
   const channels = cfg.channels ?? c;
   const { mean, std } = await channelStats(train, channels, cfg.seed);
-  return { train, test, inputShape: [res, cfg.resolution ?? w, channels], classNames: train.classNames, source, mean, std };
+  return {
+    train,
+    test,
+    inputShape: [res, cfg.resolution ?? w, channels],
+    classNames: train.classNames,
+    source,
+    mean,
+    std,
+  };
 }
 
 async function loadPath(data: DataModule, cfg: RunConfig): Promise<{ train: Dataset; test: Dataset }> {
@@ -101,7 +109,11 @@ async function loadPath(data: DataModule, cfg: RunConfig): Promise<{ train: Data
 }
 
 /** Per-channel mean/std over up to 1000 evenly spaced training images, after channel conversion. */
-async function channelStats(ds: Dataset, channels: number, _seed: number): Promise<{ mean: number[]; std: number[] }> {
+async function channelStats(
+  ds: Dataset,
+  channels: number,
+  _seed: number,
+): Promise<{ mean: number[]; std: number[] }> {
   const n = Math.min(ds.size, 1000);
   const c0 = ds.shape[2];
   const sum = new Float64Array(channels);
@@ -113,7 +125,11 @@ async function channelStats(ds: Dataset, channels: number, _seed: number): Promi
       for (let ch = 0; ch < channels; ch++) {
         // 1 → 3 channels repeats the gray value; 3 → 1 uses the luma weights of `grayscale`
         const v =
-          c0 === channels ? image[i + ch] : c0 === 1 ? image[i] : 0.299 * image[i] + 0.587 * image[i + 1] + 0.114 * image[i + 2];
+          c0 === channels
+            ? image[i + ch]
+            : c0 === 1
+              ? image[i]
+              : 0.299 * image[i] + 0.587 * image[i + 1] + 0.114 * image[i + 2];
         sum[ch] += v;
         sq[ch] += v * v;
       }

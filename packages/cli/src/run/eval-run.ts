@@ -22,7 +22,9 @@ export async function evaluateRun(o: {
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 }): Promise<EvalResult> {
   const run = readRunFolder(o.run);
-  const backend = await setupBackend(o.backend ?? (process.env.NETAUG_BACKEND as 'cpu' | undefined) ?? 'auto');
+  const backend = await setupBackend(
+    o.backend ?? (process.env.NETAUG_BACKEND as 'cpu' | undefined) ?? 'auto',
+  );
   const { evaluateModel } = await import('@netaug/trainer');
   const { buildTfModel } = await import('@netaug/supernet');
   const d = await loadRunEvalData(run, o);
@@ -30,7 +32,13 @@ export async function evaluateRun(o: {
   const model = buildTfModel(run.ir);
   try {
     const m = await evaluateModel((x) => model.predict(x), loader);
-    return { ...m, bnReestimated: run.ir.metadata?.bnReestimated !== false, data: d.source, run: o.run, backend: backend.name };
+    return {
+      ...m,
+      bnReestimated: run.ir.metadata?.bnReestimated !== false,
+      data: d.source,
+      run: o.run,
+      backend: backend.name,
+    };
   } finally {
     model.dispose();
     await loader.close();

@@ -45,7 +45,10 @@ const FILE: Record<ExportFormatName, string> = {
 /** Exports a run's tiny model (model.nair) to one format; optionally verifies it in its runtime on real images. */
 export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   if (o.cHeader && !o.format.startsWith('tflite')) {
-    throw new NetAugError('INVALID_ARGUMENT', `--c-header is for TFLite-Micro: use --format tflite or tflite-int8, not ${o.format}`);
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      `--c-header is for TFLite-Micro: use --format tflite or tflite-int8, not ${o.format}`,
+    );
   }
   const run = readRunFolder(o.run);
   const ex = await import('@netaug/exporters');
@@ -56,7 +59,11 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   let written;
   if (o.format === 'tflite-int8') {
     const { images } = await evalData!.images(evalData!.train, o.calibration);
-    written = await ex.exportModel(run.ir, { format: 'tflite-int8', out: file, quantize: { calibration: images } });
+    written = await ex.exportModel(run.ir, {
+      format: 'tflite-int8',
+      out: file,
+      quantize: { calibration: images },
+    });
   } else if (o.format === 'tfjs') {
     written = await ex.exportModel(run.ir, { format: 'tfjs', out: o.out, foldBN: o.foldBn });
   } else if (o.format === 'onnx') {
@@ -101,7 +108,9 @@ async function verifyExport(
       const chunk = images.slice(i, i + 256);
       const buf = new Float32Array(chunk.length * h * w * c);
       chunk.forEach((x, k) => buf.set(x, k * h * w * c));
-      const out = tf.tidy(() => model.predict(tf.tensor4d(buf, [chunk.length, h, w, c])).dataSync() as Float32Array);
+      const out = tf.tidy(
+        () => model.predict(tf.tensor4d(buf, [chunk.length, h, w, c])).dataSync() as Float32Array,
+      );
       const k = out.length / chunk.length;
       for (let j = 0; j < chunk.length; j++) reference.push(out.slice(j * k, (j + 1) * k));
     }
@@ -128,5 +137,11 @@ async function verifyExport(
     if (b === labels[i]) refCorrect++;
   });
   const n = r.outputs.length;
-  return { maxAbsDiff, top1Agreement: agree / n, top1: correct / n, tfjsTop1: refCorrect / n, verifiedImages: n };
+  return {
+    maxAbsDiff,
+    top1Agreement: agree / n,
+    top1: correct / n,
+    tfjsTop1: refCorrect / n,
+    verifiedImages: n,
+  };
 }

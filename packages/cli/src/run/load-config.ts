@@ -8,17 +8,25 @@ import { parseRunConfig, type RunConfig, type RunConfigInput } from './run-confi
 /** Reads a YAML or JSON config file into plain keys; errors name the file and the line where possible. */
 export function readConfigFile(file: string): Partial<RunConfigInput> {
   if (!existsSync(file)) {
-    throw new NetAugError('DATA_NOT_FOUND', `config file '${file}' does not exist`, { hint: 'check the --config path' });
+    throw new NetAugError('DATA_NOT_FOUND', `config file '${file}' does not exist`, {
+      hint: 'check the --config path',
+    });
   }
   const text = readFileSync(file, 'utf8');
   let value: unknown;
   try {
     value = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new NetAugError('INVALID_CONFIG', `${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new NetAugError('INVALID_CONFIG', `${file}: expected a mapping of keys (model: …, data: …, epochs: …)`);
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${file}: expected a mapping of keys (model: …, data: …, epochs: …)`,
+    );
   }
   return value as Partial<RunConfigInput>;
 }

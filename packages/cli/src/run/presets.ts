@@ -15,7 +15,8 @@ export interface Preset {
  */
 export const PRESETS: Record<string, Preset> = {
   'fmnist-tiny': {
-    description: 'The demo: MobileNetV2-Tiny on a 5,000-image Fashion-MNIST subset, 28×28×1, 5 epochs (minutes on 2 cores)',
+    description:
+      'The demo: MobileNetV2-Tiny on a 5,000-image Fashion-MNIST subset, 28×28×1, 5 epochs (minutes on 2 cores)',
     config: {
       model: 'mobilenetv2-tiny',
       data: 'fashion-mnist',

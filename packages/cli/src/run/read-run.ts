@@ -8,7 +8,13 @@ export interface RunFolder {
   dir: string;
   config: RunConfig;
   /** Normalisation and shapes recorded at training time. */
-  data: { mean: number[]; std: number[]; inputShape: [number, number, number]; classNames: string[]; source: string };
+  data: {
+    mean: number[];
+    std: number[];
+    inputShape: [number, number, number];
+    classNames: string[];
+    source: string;
+  };
   /** The tiny model after BN re-estimation. */
   ir: ModelIR;
 }
@@ -30,7 +36,10 @@ export function readRunFolder(dir: string): RunFolder {
   const json = JSON.parse(readFileSync(cfgFile, 'utf8'));
   const meta = json.meta ?? {};
   if (!meta.run || !meta.data) {
-    throw new NetAugError('INVALID_CONFIG', `${cfgFile} was not written by \`netaug train\` (no meta.run / meta.data)`);
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${cfgFile} was not written by \`netaug train\` (no meta.run / meta.data)`,
+    );
   }
   return {
     dir,

@@ -40,7 +40,8 @@ export async function loadRunEvalData(
     train: d.train,
     test: d.test,
     source: d.source,
-    loader: (ds, batchSize = 256) => data.createLoader(ds, { batchSize, shuffle: false, transform: transformFor(ds) }),
+    loader: (ds, batchSize = 256) =>
+      data.createLoader(ds, { batchSize, shuffle: false, transform: transformFor(ds) }),
     async images(ds, n) {
       const t = transformFor(ds);
       const count = Math.min(n, ds.size);

@@ -30,8 +30,16 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
 
   const d = await loadRunData(cfg);
   const t = runTransforms(data, cfg, d);
-  const trainLoader = data.createLoader(d.train, { batchSize: cfg.batch, seed: cfg.seed, transform: t.train });
-  const valLoader = data.createLoader(d.test, { batchSize: Math.max(cfg.batch, 256), shuffle: false, transform: t.test });
+  const trainLoader = data.createLoader(d.train, {
+    batchSize: cfg.batch,
+    seed: cfg.seed,
+    transform: t.train,
+  });
+  const valLoader = data.createLoader(d.test, {
+    batchSize: Math.max(cfg.batch, 256),
+    shuffle: false,
+    transform: t.test,
+  });
   const supernet = createSupernet(cfg.model, {
     numClasses: d.classNames.length,
     inputShape: d.inputShape,
@@ -77,7 +85,15 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
     meta: {
       run: cfg,
-      data: { source: d.source, classNames: d.classNames, inputShape: d.inputShape, mean: d.mean, std: d.std, train: d.train.size, test: d.test.size },
+      data: {
+        source: d.source,
+        classNames: d.classNames,
+        inputShape: d.inputShape,
+        mean: d.mean,
+        std: d.std,
+        train: d.train.size,
+        test: d.test.size,
+      },
       backend: backend.name,
     },
   });

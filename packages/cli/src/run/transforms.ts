@@ -5,7 +5,11 @@ type DataModule = typeof import('@netaug/data');
 type Transform = ReturnType<DataModule['normalize']>;
 
 /** Train and eval transforms of a run: channel conversion, resize, the configured augmentation, normalisation. */
-export function runTransforms(data: DataModule, cfg: RunConfig, d: RunData): { train: Transform[]; test: Transform[] } {
+export function runTransforms(
+  data: DataModule,
+  cfg: RunConfig,
+  d: RunData,
+): { train: Transform[]; test: Transform[] } {
   const [srcH, srcW, srcC] = d.train.shape;
   const [h, w, c] = d.inputShape;
   const base: Transform[] = [];
@@ -19,7 +23,10 @@ export function runTransforms(data: DataModule, cfg: RunConfig, d: RunData): { t
       break;
     case 'crop-flip':
       if (srcH !== h || srcW !== w) train.push(data.resize([h, w]));
-      train.push(data.randomCrop([h, w], { padding: Math.max(1, Math.round(h / 8)) }), data.randomHorizontalFlip());
+      train.push(
+        data.randomCrop([h, w], { padding: Math.max(1, Math.round(h / 8)) }),
+        data.randomHorizontalFlip(),
+      );
       break;
     case 'flip':
       if (srcH !== h || srcW !== w) train.push(data.resize([h, w]));

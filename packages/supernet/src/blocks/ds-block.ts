@@ -15,13 +15,28 @@ export class DSBlock {
 
   constructor(
     readonly name: string,
-    options: { kernel: number; stride: number; inMax: number; outMax: number; act: ActivationKind; shortcut: boolean },
+    options: {
+      kernel: number;
+      stride: number;
+      inMax: number;
+      outMax: number;
+      act: ActivationKind;
+      shortcut: boolean;
+    },
     init: WeightInit,
   ) {
     const { kernel, stride, inMax, outMax, act } = options;
     this.shortcut = options.shortcut;
-    this.depthwise = new ConvBnAct(`${name}.depthwise`, { kernel, stride, inMax, outMax: inMax, depthwise: true, act }, init);
-    this.pointwise = new ConvBnAct(`${name}.pointwise`, { kernel: 1, stride: 1, inMax, outMax, act: 'none' }, init);
+    this.depthwise = new ConvBnAct(
+      `${name}.depthwise`,
+      { kernel, stride, inMax, outMax: inMax, depthwise: true, act },
+      init,
+    );
+    this.pointwise = new ConvBnAct(
+      `${name}.pointwise`,
+      { kernel: 1, stride: 1, inMax, outMax, act: 'none' },
+      init,
+    );
   }
 
   apply(x: tf.Tensor4D, out: number, training: boolean): tf.Tensor4D {

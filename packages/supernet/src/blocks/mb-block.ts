@@ -36,9 +36,17 @@ export class MBBlock {
   ) {
     const { kernel, stride, inMax, midMax, outMax, act } = options;
     this.expand = new ConvBnAct(`${name}.expand`, { kernel: 1, stride: 1, inMax, outMax: midMax, act }, init);
-    this.depthwise = new ConvBnAct(`${name}.depthwise`, { kernel, stride, inMax: midMax, outMax: midMax, depthwise: true, act }, init);
+    this.depthwise = new ConvBnAct(
+      `${name}.depthwise`,
+      { kernel, stride, inMax: midMax, outMax: midMax, depthwise: true, act },
+      init,
+    );
     if (options.se) this.se = new DynamicSqueezeExcite(`${name}.se`, midMax, init);
-    this.project = new ConvBnAct(`${name}.project`, { kernel: 1, stride: 1, inMax: midMax, outMax, act: 'none' }, init);
+    this.project = new ConvBnAct(
+      `${name}.project`,
+      { kernel: 1, stride: 1, inMax: midMax, outMax, act: 'none' },
+      init,
+    );
     this.shortcut = options.shortcut;
   }
 

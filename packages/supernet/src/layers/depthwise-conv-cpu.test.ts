@@ -21,7 +21,8 @@ describe('depthwiseConv2dSame', () => {
     const got = depthwiseConv2dSame(x, w, s);
     expect(maxAbsDiff(ref, got)).toBeLessThan(1e-6);
     const up = seededTensor(ref.shape, 3);
-    const loss = (f: typeof depthwiseConv2dSame) => (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, s), up));
+    const loss = (f: typeof depthwiseConv2dSame) => (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, s), up));
     const [gx, gw] = tf.grads(loss((a, b, st) => tf.depthwiseConv2d(a, b, st, 'same')))([x, w]);
     const [hx, hw] = tf.grads(loss(depthwiseConv2dSame))([x, w]);
     expect(maxAbsDiff(gx, hx)).toBeLessThan(1e-5);

@@ -48,7 +48,12 @@ describe('DynamicBatchNorm', () => {
     const x = tf.tensor4d([3, 5, 5, 8], [2, 1, 1, 2]);
     const y = bn.apply(x, false);
     const e = 1e-5;
-    const want = [(3 - 1) / Math.sqrt(4 + e), (5 - 2) / Math.sqrt(9 + e), (5 - 1) / Math.sqrt(4 + e), (8 - 2) / Math.sqrt(9 + e)];
+    const want = [
+      (3 - 1) / Math.sqrt(4 + e),
+      (5 - 2) / Math.sqrt(9 + e),
+      (5 - 1) / Math.sqrt(4 + e),
+      (8 - 2) / Math.sqrt(9 + e),
+    ];
     Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
     expect(Array.from(bn.runningMean.variable.dataSync())).toEqual([1, 2, 3]);
     tf.dispose([x, y]);

@@ -82,12 +82,19 @@ export class DynamicBatchNorm {
     const c = batch.shape[0];
     const m = this.momentum;
     const active = tf.add(tf.mul(sliceFirst(v, [c]), 1 - m), tf.mul(batch, m));
-    const next = c === this.channelsMax ? active : tf.concat([active, tf.slice(v, [c], [this.channelsMax - c])]);
+    const next =
+      c === this.channelsMax ? active : tf.concat([active, tf.slice(v, [c], [this.channelsMax - c])]);
     v.assign(next);
   }
 
   /** Copies of the active affine parameters and running statistics for a ModelIR `batchNorm` node. */
-  export(channels: number): { gamma: IRTensor; beta: IRTensor; mean: IRTensor; variance: IRTensor; epsilon: number } {
+  export(channels: number): {
+    gamma: IRTensor;
+    beta: IRTensor;
+    mean: IRTensor;
+    variance: IRTensor;
+    epsilon: number;
+  } {
     return {
       gamma: sliceFirstToIR(this.gamma.variable, [channels]),
       beta: sliceFirstToIR(this.beta.variable, [channels]),

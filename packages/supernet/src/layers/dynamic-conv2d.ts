@@ -42,15 +42,21 @@ export class DynamicConv2d {
   ) {
     const { kernel: k, inMax, outMax } = options;
     const size = k * k * inMax * outMax;
-    this.weight = makeVariable(`${name}.weight`, [k, k, inMax, outMax], kaimingUniform(init, `${name}.weight`, size, k * k * inMax));
-    if (options.bias) this.bias = makeVariable(`${name}.bias`, [outMax], filled(outMax, 0), { weightDecay: false });
+    this.weight = makeVariable(
+      `${name}.weight`,
+      [k, k, inMax, outMax],
+      kaimingUniform(init, `${name}.weight`, size, k * k * inMax),
+    );
+    if (options.bias)
+      this.bias = makeVariable(`${name}.bias`, [outMax], filled(outMax, 0), { weightDecay: false });
   }
 
   /** The convolution of `x` (`[N, H, W, in]`, `in ≤ inMax`) to `out` channels. */
   apply(x: tf.Tensor4D, out: number): tf.Tensor4D {
     const k = this.options.kernel;
     const w = sliceFirst(this.weight.variable as tf.Tensor4D, [k, k, x.shape[3], out]);
-    let y = k === 1 && this.options.stride === 1 ? pointwise(x, w) : tf.conv2d(x, w, this.options.stride, 'same');
+    let y =
+      k === 1 && this.options.stride === 1 ? pointwise(x, w) : tf.conv2d(x, w, this.options.stride, 'same');
     if (this.bias) y = tf.add(y, sliceFirst(this.bias.variable, [out]));
     return y;
   }

@@ -26,7 +26,11 @@ export class DynamicDepthwiseConv2d {
     init: WeightInit,
   ) {
     const { kernel: k, channelsMax: c } = options;
-    this.weight = makeVariable(`${name}.weight`, [k, k, c, 1], kaimingUniform(init, `${name}.weight`, k * k * c, k * k));
+    this.weight = makeVariable(
+      `${name}.weight`,
+      [k, k, c, 1],
+      kaimingUniform(init, `${name}.weight`, k * k * c, k * k),
+    );
   }
 
   /** The depthwise convolution of `x` (`[N, H, W, C]`, `C ≤ channelsMax`). */

@@ -18,7 +18,11 @@ export class DynamicLinear {
     readonly out: number,
     init: WeightInit,
   ) {
-    this.weight = makeVariable(`${name}.weight`, [inMax, out], uniform(init, `${name}.weight`, inMax * out, 1 / Math.sqrt(inMax)));
+    this.weight = makeVariable(
+      `${name}.weight`,
+      [inMax, out],
+      uniform(init, `${name}.weight`, inMax * out, 1 / Math.sqrt(inMax)),
+    );
     this.bias = makeVariable(`${name}.bias`, [out], filled(out, 0), { weightDecay: false });
   }
 

@@ -26,8 +26,16 @@ export class DynamicSqueezeExcite {
     init: WeightInit,
   ) {
     const seMax = seChannels(channelsMax);
-    this.reduce = new DynamicConv2d(`${name}.reduce`, { kernel: 1, stride: 1, inMax: channelsMax, outMax: seMax, bias: true }, init);
-    this.expand = new DynamicConv2d(`${name}.expand`, { kernel: 1, stride: 1, inMax: seMax, outMax: channelsMax, bias: true }, init);
+    this.reduce = new DynamicConv2d(
+      `${name}.reduce`,
+      { kernel: 1, stride: 1, inMax: channelsMax, outMax: seMax, bias: true },
+      init,
+    );
+    this.expand = new DynamicConv2d(
+      `${name}.expand`,
+      { kernel: 1, stride: 1, inMax: seMax, outMax: channelsMax, bias: true },
+      init,
+    );
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {

@@ -11,14 +11,23 @@ beforeAll(async () => {
 describe('sliceFirst', () => {
   it('equals tf.slice and its gradient is the zero-padded upstream gradient', () => {
     const w = seededTensor([3, 3, 5, 7], 1);
-    for (const sizes of [[3, 3, 2, 4], [3, 3, 5, 3], [3, 3, 2, 7], [1, 3, 5, 7], [2, 1, 1, 1]]) {
+    for (const sizes of [
+      [3, 3, 2, 4],
+      [3, 3, 5, 3],
+      [3, 3, 2, 7],
+      [1, 3, 5, 7],
+      [2, 1, 1, 1],
+    ]) {
       const ref = tf.slice(w, [0, 0, 0, 0], sizes);
       const got = sliceFirst(w, sizes);
       expect(got.shape).toEqual(sizes);
       expect(Array.from(got.dataSync())).toEqual(Array.from(ref.dataSync()));
       const up = seededTensor(sizes, 2);
       const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sliceFirst(x, sizes), up)))(w);
-      const gRef = tf.pad(up, sizes.map((s, i) => [0, w.shape[i] - s] as [number, number]));
+      const gRef = tf.pad(
+        up,
+        sizes.map((s, i) => [0, w.shape[i] - s] as [number, number]),
+      );
       expect(Array.from(g.dataSync())).toEqual(Array.from(gRef.dataSync()));
       tf.dispose([ref, got, up, g, gRef]);
     }

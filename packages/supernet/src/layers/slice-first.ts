@@ -13,7 +13,11 @@ function stridesOf(shape: readonly number[]): number[] {
  * Visits the leading block `sizes` of a row-major array of shape `shape` as contiguous runs along the last
  * axis: `visit(srcOffset, blockOffset, runLength)`.
  */
-function forEachRun(shape: readonly number[], sizes: readonly number[], visit: (src: number, dst: number, run: number) => void): void {
+function forEachRun(
+  shape: readonly number[],
+  sizes: readonly number[],
+  visit: (src: number, dst: number, run: number) => void,
+): void {
   const rank = shape.length;
   if (sizes.some((s) => s === 0)) return;
   const strides = stridesOf(shape);
@@ -32,14 +36,22 @@ function forEachRun(shape: readonly number[], sizes: readonly number[], visit: (
 }
 
 /** Copies the leading block `sizes` out of a row-major array of shape `shape`. */
-export function copyLeadingBlock(data: Float32Array, shape: readonly number[], sizes: readonly number[]): Float32Array {
+export function copyLeadingBlock(
+  data: Float32Array,
+  shape: readonly number[],
+  sizes: readonly number[],
+): Float32Array {
   const out = new Float32Array(sizes.reduce((a, b) => a * b, 1));
   forEachRun(shape, sizes, (src, dst, run) => out.set(data.subarray(src, src + run), dst));
   return out;
 }
 
 /** Zero-pads a block of shape `sizes` at the start of every axis to `shape` (the inverse of {@link copyLeadingBlock}). */
-export function padLeadingBlock(block: Float32Array, sizes: readonly number[], shape: readonly number[]): Float32Array {
+export function padLeadingBlock(
+  block: Float32Array,
+  sizes: readonly number[],
+  shape: readonly number[],
+): Float32Array {
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
   forEachRun(shape, sizes, (dst, src, run) => out.set(block.subarray(src, src + run), dst));
   return out;
@@ -62,8 +74,13 @@ function cpuSliceFirst<T extends tf.Tensor>(t: T, sizes: readonly number[]): T {
   const slice = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const shape = x.shape;
-    const value = tf.tensor(copyLeadingBlock(x.dataSync() as Float32Array, shape, sizes), sizes as number[], 'float32');
-    const gradFunc = (dy: tf.Tensor) => tf.tensor(padLeadingBlock(dy.dataSync() as Float32Array, sizes, shape), shape, 'float32');
+    const value = tf.tensor(
+      copyLeadingBlock(x.dataSync() as Float32Array, shape, sizes),
+      sizes as number[],
+      'float32',
+    );
+    const gradFunc = (dy: tf.Tensor) =>
+      tf.tensor(padLeadingBlock(dy.dataSync() as Float32Array, sizes, shape), shape, 'float32');
     return { value, gradFunc };
   });
   return slice(t) as T;
@@ -76,7 +93,11 @@ function cpuSliceFirst<T extends tf.Tensor>(t: T, sizes: readonly number[]): T {
 export function sliceFirst<T extends tf.Tensor>(t: T, sizes: readonly number[]): T {
   if (sizes.every((s, i) => s === t.shape[i])) return t;
   if (tf.getBackend() === 'cpu' && !isContiguous(t.shape, sizes)) return cpuSliceFirst(t, sizes);
-  return tf.slice(t, sizes.map(() => 0), sizes as number[]) as T;
+  return tf.slice(
+    t,
+    sizes.map(() => 0),
+    sizes as number[],
+  ) as T;
 }
 
 /** A copy of the leading block of `t` as an IR tensor (for `extract()`); reads `t` synchronously. */

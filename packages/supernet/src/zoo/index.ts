@@ -7,4 +7,10 @@ import { mobilenetv3 } from './mobilenetv3';
 export type { ModelDefinition } from './model-definition';
 
 /** The built-in zoo, in listing order. */
-export const ZOO: readonly ModelDefinition[] = [mobilenetv2, mobilenetv2Tiny, proxylessnas, mcunet, mobilenetv3];
+export const ZOO: readonly ModelDefinition[] = [
+  mobilenetv2,
+  mobilenetv2Tiny,
+  proxylessnas,
+  mcunet,
+  mobilenetv3,
+];

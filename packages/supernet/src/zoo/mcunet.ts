@@ -25,7 +25,8 @@ export function mcuNetSpec(): ArchSpec {
 
 export const mcunet: ModelDefinition = {
   name: 'mcunet',
-  description: 'MCUNet ImageNet model (fixed widths; 176×176; 0.74M params / 81.8M MACs); width factors [1, 1.6, 2.2]',
+  description:
+    'MCUNet ImageNet model (fixed widths; 176×176; 0.74M params / 81.8M MACs); width factors [1, 1.6, 2.2]',
   widthMults: [1, 1.6, 2.2],
   paperResolution: 176,
   spec: mcuNetSpec,

@@ -28,7 +28,7 @@ export function mobileNetV2Spec(w: number, headWidth?: number): ArchSpec {
 
 export const mobilenetv2: ModelDefinition = {
   name: 'mobilenetv2',
-  description: 'MobileNetV2 with width multiplier (default 0.35, the paper\'s tiny one; 160×160 on ImageNet)',
+  description: "MobileNetV2 with width multiplier (default 0.35, the paper's tiny one; 160×160 on ImageNet)",
   defaultWidth: 0.35,
   paperResolution: 160,
   spec: (w) => mobileNetV2Spec(w),
@@ -36,7 +36,8 @@ export const mobilenetv2: ModelDefinition = {
 
 export const mobilenetv2Tiny: ModelDefinition = {
   name: 'mobilenetv2-tiny',
-  description: 'MobileNetV2-Tiny: MobileNetV2 w0.35 with a 112→448 head (144×144 on ImageNet; 0.75M params / 23.5M MACs)',
+  description:
+    'MobileNetV2-Tiny: MobileNetV2 w0.35 with a 112→448 head (144×144 on ImageNet; 0.75M params / 23.5M MACs)',
   paperResolution: 144,
   spec: () => mobileNetV2Spec(0.35, 448),
 };

@@ -36,7 +36,8 @@ export function mobileNetV3Spec(w: number): ArchSpec {
 
 export const mobilenetv3: ModelDefinition = {
   name: 'mobilenetv3',
-  description: 'MobileNetV3-Large with width multiplier (default 0.35; 160×160 on ImageNet); width factors [1, 2, 3]',
+  description:
+    'MobileNetV3-Large with width multiplier (default 0.35; 160×160 on ImageNet); width factors [1, 2, 3]',
   defaultWidth: 0.35,
   widthMults: [1, 2, 3],
   paperResolution: 160,
