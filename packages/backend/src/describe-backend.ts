@@ -3,7 +3,7 @@ import { isNetAugWasmKernel, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-
 
 /**
  * One line describing the active tfjs backend for logs, e.g.
- * `wasm (tfjs-core 4.22.0, threads 1, netaug grad kernels 3/3, gradients registered)`.
+ * `wasm (tfjs-core 4.22.0, threads 1, netaug grad kernels 3/3, fast 1×1 Conv2DBackpropInput, …, gradients registered)`.
  */
 export function describeBackend(): string {
   const name = tf.getBackend();
@@ -16,6 +16,8 @@ export function describeBackend(): string {
     const ours = WASM_GRADIENT_KERNELS.filter((k) => isNetAugWasmKernel(k.kernelName));
     parts.push(`netaug grad kernels ${ours.length}/${WASM_GRADIENT_KERNELS.length}`);
     if (isNetAugWasmKernel('Conv2DBackpropInput')) parts.push('fast 1×1 Conv2DBackpropInput');
+    if (isNetAugWasmKernel('BatchMatMul')) parts.push('XNNPACK transposed matMul, zero-copy Identity/Cast');
+    if (isNetAugWasmKernel('NetAugBatchNormTrain')) parts.push('fused batchNormTrain');
   }
   parts.push(
     tf.getGradient('Conv2D') != null

@@ -8,3 +8,11 @@ export { describeBackend } from './describe-backend';
 export { BACKEND_NAMES, type BackendName } from './backend-names';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-gradient-kernels';
 export type { RegisterWasmGradientKernelsOptions } from './wasm/register-wasm-gradient-kernels';
+export {
+  batchNormTrain,
+  batchNormTrainOps,
+  registerBatchNormTrainKernels,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+} from './batch-norm-train';
+export type { BatchNormTrainResult } from './batch-norm-train';

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NetAugError } from '@netaug/core';
 import { BACKEND_NAMES, isBackendName, type BackendName } from './backend-names';
 import { registerWasmGradientKernels } from './wasm/register-wasm-gradient-kernels';
+import { guardWasmMalloc } from './wasm/malloc-guard';
+import { registerRelu6Gradient } from './wasm/kernels/relu6-grad';
+import type { WasmBackendLike } from './wasm/wasm-backend';
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
@@ -121,6 +124,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Ini
           : 'first backend that loaded';
     tried.push({ name, ok: true, reason });
     const gradients = options.gradients === false ? hasGradients() : await ensureGradients();
+    // tfjs' gradients may just have been loaded: put the fused ReLU6 gradient back over theirs
+    if (name === 'wasm' && gradients) registerRelu6Gradient();
     const result: InitBackendResult = { name, reason, tried, gradients };
     if (options.verbose) {
       console.log(`[netaug] backend ${name} (${reason})`);
@@ -199,7 +204,9 @@ async function activateWasm(threads: number | undefined): Promise<string | null>
     if (threads != null) mod.setThreadsCount?.(threads);
   }
   registerWasmGradientKernels();
-  return (await setBackend('wasm')) ? null : "tf.setBackend('wasm') failed (see the error logged by tfjs)";
+  if (!(await setBackend('wasm'))) return "tf.setBackend('wasm') failed (see the error logged by tfjs)";
+  guardWasmMalloc(tf.backend() as unknown as WasmBackendLike);
+  return null;
 }
 
 async function activateCpu(): Promise<string | null> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IRTensor } from '@netaug/core';
+import { batchNormTrain } from '@netaug/backend';
 import { filled, makeVariable, type TfNamedVariable } from './named-variable';
 import { sliceFirst, sliceFirstToIR } from './slice-first';
 
@@ -48,25 +49,14 @@ export class DynamicBatchNorm {
   }
 
   /**
-   * Training-mode normalisation. Every reduction over the N·H·W rows and every broadcast back to them is a
-   * matMul with a ones vector: tf's broadcasting gradients (sum over axes 0..2) and `batchNorm`'s gradient
-   * (tile + sums) transpose first, which tfjs-backend-cpu does element by element; matMuls are fast on every
-   * backend.
+   * Training-mode normalisation with the fused kernel of `@netaug/backend` (one pass for the moments, one for
+   * the output, a hand-written backward; plain tf ops on backends without the kernel).
    */
   private applyTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
-    const [n, h, w, c] = x.shape;
-    const m = n * h * w;
-    const rows = tf.reshape(x, [m, c]) as tf.Tensor2D;
-    const average = tf.fill([1, m], 1 / m) as tf.Tensor2D;
-    const ones = tf.ones([m, 1]) as tf.Tensor2D;
-    const broadcast = (v: tf.Tensor) => tf.matMul(ones, v as tf.Tensor2D); // [1, C] → [M, C]
-    const mean = tf.matMul(average, rows); // [1, C]
-    const centered = tf.sub(rows, broadcast(mean));
-    const variance = tf.matMul(average, tf.square(centered)); // biased, [1, C]
-    const scale = tf.mul(tf.reshape(gamma, [1, c]), tf.rsqrt(tf.add(variance, this.epsilon))) as tf.Tensor2D;
-    const y = tf.add(tf.mul(centered, broadcast(scale)), broadcast(tf.reshape(beta, [1, c])));
-    this.updateRunningStats(tf.reshape(mean, [c]), tf.reshape(variance, [c]), m);
-    return tf.reshape(y, [n, h, w, c]);
+    const [n, h, w] = x.shape;
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
+    this.updateRunningStats(mean as tf.Tensor1D, variance as tf.Tensor1D, n * h * w);
+    return y as tf.Tensor4D;
   }
 
   private updateRunningStats(mean: tf.Tensor1D, biasedVar: tf.Tensor1D, count: number): void {
