@@ -7,6 +7,7 @@ import { registerData } from './commands/data';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
+import { registerBench } from './commands/bench';
 
 /** Builds the `netaug` command tree; `io` receives everything it prints. */
 export function createProgram(io: Output = processOutput): Command {
@@ -33,6 +34,7 @@ export function createProgram(io: Output = processOutput): Command {
   registerTrain(program, io);
   registerEval(program, io);
   registerExport(program, io);
+  registerBench(program, io);
   return program;
 }
 
