@@ -49,6 +49,7 @@ export function registerTrain(program: Command, io: Output): void {
       'evaluate on a class-balanced subset of n test images',
       parsePositiveInt('--test-subset'),
     )
+    .option('--skip-corrupt', 'skip unreadable images (warned and counted) instead of failing')
     .option('--resolution <px>', 'input resolution (images are resized)', parsePositiveInt('--resolution'))
     .option('--channels <n>', 'input channels, 1 or 3', parsePositiveInt('--channels'))
     .option('--augment <kind>', 'none, flip, crop-flip or rrc-flip')

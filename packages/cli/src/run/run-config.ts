@@ -22,6 +22,8 @@ export const runConfigSchema = z
     subset: z.number().int().positive().optional(),
     /** Evaluate on a class-balanced subset of this many test images. */
     testSubset: z.number().int().positive().optional(),
+    /** Skip unreadable images (with a warning and a count) instead of failing. */
+    skipCorrupt: z.boolean().default(false),
     /** Held-out fraction for data sets without a test split (image folders, manifests). */
     valFraction: z.number().gt(0).lt(1).default(0.1),
     /** Input resolution; images are resized to it (default: the data's own size). */
