@@ -7,7 +7,8 @@ Reads one JSON object on stdin:
 where IR is a NetAug ModelIR with weight *shapes* only (data stripped). Each architecture is built as a static
 torch module with the same layers, channel counts, kernels and strides. A baseline step is forward + loss +
 backward + SGD update of the tiny model; a NetAug step adds the forward/backward of one augmented model,
-cycling through `aug` (the configs the JS side sampled), then one SGD update of both. Prints one JSON line per case.
+cycling through `aug` (the configs the JS side sampled; step i, warm-up included, uses aug[i % len(aug)], as the
+JS side does), then one SGD update of both. A case may override "warmup" and "steps". Prints one JSON line per case.
 """
 import json
 import statistics
@@ -96,7 +97,8 @@ def time_case(case, spec):
     params = list(tiny.parameters()) + [p for a in augs for p in a.parameters()]
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-5)
     times = []
-    total = spec["warmup"] + spec["steps"]
+    warmup = int(case.get("warmup", spec["warmup"]))
+    total = warmup + int(case.get("steps", spec["steps"]))
     for i in range(total):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -106,13 +108,15 @@ def time_case(case, spec):
         loss.backward()
         opt.step()
         dt = time.perf_counter() - t0
-        if i >= spec["warmup"]:
+        if i >= warmup:
             times.append(dt * 1000)
     return {
         "id": case["id"],
         "pytorchMsPerStep": statistics.median(times),
         "pytorchMsMin": min(times),
         "pytorchMsMax": max(times),
+        "pytorchMsMean": statistics.fmean(times),
+        "pytorchSteps": len(times),
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
     }

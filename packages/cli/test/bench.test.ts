@@ -9,12 +9,23 @@ function capture() {
   let out = '';
   let err = '';
   const io: Output = { out: (s) => (out += s), err: (s) => (err += s) };
-  return { io, get out() { return out; }, get err() { return err; } };
+  return {
+    io,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
 }
 
 /** What runCli does, with only the bench command registered (the lead wires it into program.ts). */
 async function run(argv: string[], io: Output): Promise<number> {
-  const program = new Command('netaug').option('--verbose').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  const program = new Command('netaug')
+    .option('--verbose')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerBench(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -31,16 +42,48 @@ describe('netaug bench step', () => {
   it('prints one JSON object per case with the promised fields (smallest case, wasm backend, no PyTorch)', async () => {
     const c = capture();
     const code = await run(
-      ['bench', 'step', ...TINY, '--steps', '1', '--warmup', '0', '--configs', '2', '--no-pytorch', '--backend', 'wasm', '--json'],
+      [
+        'bench',
+        'step',
+        ...TINY,
+        '--steps',
+        '1',
+        '--warmup',
+        '0',
+        '--configs',
+        '2',
+        '--no-pytorch',
+        '--backend',
+        'wasm',
+        '--json',
+      ],
       c.io,
     );
     expect(c.err).toBe('');
     expect(code).toBe(0);
-    const lines = c.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = c.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((r) => r.strategy)).toEqual(['baseline', 'netaug']);
     for (const r of lines) {
-      expect(r).toMatchObject({ bench: 'step', backend: 'wasm', model: 'mobilenetv2-tiny', input: '16x16x1', batch: 2, smallInput: true });
-      for (const k of ['msPerStep', 'msMin', 'msMax', 'imagesPerSec', 'peakBytes', 'tensorPeakBytes', 'tinyMacs']) {
+      expect(r).toMatchObject({
+        bench: 'step',
+        backend: 'wasm',
+        model: 'mobilenetv2-tiny',
+        input: '16x16x1',
+        batch: 2,
+        smallInput: true,
+      });
+      for (const k of [
+        'msPerStep',
+        'msMin',
+        'msMax',
+        'imagesPerSec',
+        'peakBytes',
+        'tensorPeakBytes',
+        'tinyMacs',
+      ]) {
         expect(r[k]).toBeGreaterThan(0);
       }
       expect(r.peakBytesKind).toBe('wasm-heap');
@@ -62,9 +105,19 @@ describe('netaug bench step', () => {
     expect(cases).toHaveLength(16); // 2 models × 2 inputs × 2 batches × 2 strategies
     expect(cases.every((c) => c.smallInput)).toBe(true);
     expect(cases.slice(0, 8).every((c) => c.strategy === 'baseline')).toBe(true);
-    expect(cases[0]).toEqual({ model: 'mobilenetv2-tiny', smallInput: true, input: [28, 28, 1], batch: 64, strategy: 'baseline' });
+    expect(cases[0]).toEqual({
+      model: 'mobilenetv2-tiny',
+      smallInput: true,
+      input: [28, 28, 1],
+      batch: 64,
+      strategy: 'baseline',
+    });
     expect(cases.filter((c) => c.model === 'mobilenetv2').every((c) => c.width === 0.35)).toBe(true);
-    expect(stepCases({ model: 'mcunet', batch: [128, 64], input: [[32, 32, 3]], strategy: 'netaug' }).map((c) => c.batch)).toEqual([64, 128]);
+    expect(
+      stepCases({ model: 'mcunet', batch: [128, 64], input: [[32, 32, 3]], strategy: 'netaug' }).map(
+        (c) => c.batch,
+      ),
+    ).toEqual([64, 128]);
   });
 
   it('gives one-line errors and exit 1 for bad flags', async () => {
@@ -85,7 +138,12 @@ describe('netaug bench step', () => {
       const c = capture();
       expect(await run(['bench', 'step', ...flags], c.io)).toBe(1);
       expect(c.err).toMatch(msg);
-      expect(c.err.trim().split('\n').filter((l) => !l.startsWith('(run with'))).toHaveLength(1);
+      expect(
+        c.err
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('(run with')),
+      ).toHaveLength(1);
     }
     const d = capture();
     expect(await run(['bench', 'data', '--workers', 'x'], d.io)).toBe(1);
@@ -99,7 +157,11 @@ describe('PyTorch side', () => {
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
     const { createSupernet } = await import('@netaug/supernet');
-    const net = createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [16, 16, 1], smallInput: true });
+    const net = createSupernet('mobilenetv2-tiny', {
+      numClasses: 10,
+      inputShape: [16, 16, 1],
+      smallInput: true,
+    });
     try {
       net.setActive('min');
       const tiny = net.extract();
@@ -142,7 +204,15 @@ describe('PyTorch side', () => {
   });
 
   it('stats: median, quartiles, mean', () => {
-    expect(timingStats([4, 1, 3, 2])).toMatchObject({ median: 2.5, mean: 2.5, min: 1, max: 4, p25: 1.75, p75: 3.25, n: 4 });
+    expect(timingStats([4, 1, 3, 2])).toMatchObject({
+      median: 2.5,
+      mean: 2.5,
+      min: 1,
+      max: 4,
+      p25: 1.75,
+      p75: 3.25,
+      n: 4,
+    });
   });
 
   const torch = probeTorch();
@@ -177,9 +247,19 @@ describe('PyTorch side', () => {
 
   (canRun ? it : it.skip)('a failing PyTorch run rejects with its last stderr line', async () => {
     const { tiny } = await tinyIRs();
-    const spec = buildTorchSpec({ threads: 1, batch: 2, input: [16, 16, 1], numClasses: 10, warmup: 0, steps: 1, cases: [{ id: 'x', strategy: 'baseline', tiny }] });
+    const spec = buildTorchSpec({
+      threads: 1,
+      batch: 2,
+      input: [16, 16, 1],
+      numClasses: 10,
+      warmup: 0,
+      steps: 1,
+      cases: [{ id: 'x', strategy: 'baseline', tiny }],
+    });
     spec.cases[0].tiny.nodes.push({ op: 'bogus', name: 'bogus', inputs: [spec.cases[0].tiny.output] });
     spec.cases[0].tiny.output = 'bogus';
-    await expect(runTorch(spec, script!)).rejects.toThrow(/PyTorch bench failed \(exit 1\): ValueError: bogus/);
+    await expect(runTorch(spec, script!)).rejects.toThrow(
+      /PyTorch bench failed \(exit 1\): ValueError: bogus/,
+    );
   });
 });

@@ -71,7 +71,12 @@ export async function generateJpegFolder(root: string, n: number): Promise<void>
       }
     const cls = join(root, classes[i % classes.length]);
     mkdirSync(cls, { recursive: true });
-    writeFileSync(join(cls, `${i}.jpg`), await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+    writeFileSync(
+      join(cls, `${i}.jpg`),
+      await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    );
   }
 }
 
@@ -84,11 +89,18 @@ export async function runDataBench(s: DataBenchSettings, emit: (r: DataRecord) =
   const data = await import('@netaug/data');
   const withStep = (r: DataRecord): DataRecord =>
     s.stepImagesPerSec
-      ? { ...r, stepImagesPerSec: s.stepImagesPerSec, loaderToStepRatio: round(r.imagesPerSec / s.stepImagesPerSec, 2) }
+      ? {
+          ...r,
+          stepImagesPerSec: s.stepImagesPerSec,
+          loaderToStepRatio: round(r.imagesPerSec / s.stepImagesPerSec, 2),
+        }
       : r;
 
   // --- IDX -------------------------------------------------------------------------------------------------
-  const fm = await data.loadBuiltin('fashion-mnist', { split: 'train', ...(s.dataDir ? { dataDir: s.dataDir } : {}) });
+  const fm = await data.loadBuiltin('fashion-mnist', {
+    split: 'train',
+    ...(s.dataDir ? { dataDir: s.dataDir } : {}),
+  });
   const idxLoader = data.createLoader(fm, {
     batchSize: 128,
     seed: 0,

@@ -82,7 +82,10 @@ export interface StepRecord {
   /** msPerStep / pytorchMsPerStep: how many times longer the tfjs step takes. */
   ratio?: number;
   pytorchError?: string;
+  /** The timed steps failed (e.g. the wasm heap is exhausted). */
   error?: string;
+  /** Only the extra tf.profile step failed (it allocates more than a plain step); timings are valid. */
+  profileError?: string;
 }
 
 /** Machine facts printed once per run. */
@@ -114,7 +117,9 @@ export function syntheticBatch(batch: number, input: Shape3, numClasses: number,
 
 function wasmHeapBytes(tf: typeof tfTypes): number | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
-  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array; wasmMemory?: { buffer: ArrayBuffer } } };
+  const b = tf.backend() as unknown as {
+    wasm?: { HEAPU8?: Uint8Array; wasmMemory?: { buffer: ArrayBuffer } };
+  };
   return b.wasm?.wasmMemory?.buffer.byteLength ?? b.wasm?.HEAPU8?.buffer.byteLength;
 }
 
@@ -146,7 +151,8 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
 
   const isNetaug = c.strategy === 'netaug';
   const warmup = settings.warmup;
-  const steps = isNetaug && settings.augConfig === 'random' ? Math.max(settings.steps, settings.configs) : settings.steps;
+  const steps =
+    isNetaug && settings.augConfig === 'random' ? Math.max(settings.steps, settings.configs) : settings.steps;
   const backend = tf.getBackend();
   const base = {
     bench: 'step' as const,
@@ -225,11 +231,13 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     const numTensorsBefore = tf.memory().numTensors;
     const rng = new Rng(settings.seed);
     let rssPeak = process.memoryUsage().rss;
-    const step = (i: number) => trainStep({ supernet: net, strategies, batch, epoch: 0, step: i, rng }, opt!, 0.01);
+    const step = (i: number) =>
+      trainStep({ supernet: net, strategies, batch, epoch: 0, step: i, rng }, opt!, 0.01);
 
     const times: number[] = [];
     let tensorPeakBytes = 0;
     let error: string | undefined;
+    let profileError: string | undefined;
     try {
       for (let i = 0; i < warmup + steps; i++) {
         const t0 = performance.now();
@@ -238,17 +246,25 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
         if (i >= warmup) times.push(dt);
         rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
       }
-      // one more (untimed) step under tf.profile, at the largest sampled config: the tensor-bytes high-water mark
-      const big = isNetaug ? augMacs.indexOf(Math.max(...augMacs)) : 0;
-      const info = await tf.profile(() => {
-        step(big);
-      });
-      tensorPeakBytes = info.peakBytes;
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     } catch (e) {
       error = errorMessage(e);
     }
-    const numTensorsAfter = tf.memory().numTensors;
+    const tensorsAfterSteps = tf.memory().numTensors;
+    if (!error) {
+      // one more (untimed) step under tf.profile, at the largest sampled config: the tensor-bytes high-water mark
+      try {
+        const big = isNetaug ? augMacs.indexOf(Math.max(...augMacs)) : 0;
+        const info = await tf.profile(() => {
+          step(big);
+        });
+        tensorPeakBytes = info.peakBytes;
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      } catch (e) {
+        profileError = errorMessage(e);
+      }
+    }
+    // a failed profiling step leaves its tape behind; the leak check covers the timed steps
+    const numTensorsAfter = profileError ? tensorsAfterSteps : tf.memory().numTensors;
     opt.dispose();
     opt = undefined;
     const heap = wasmHeapBytes(tf);
@@ -281,6 +297,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
       leakedTensors: numTensorsAfter - numTensorsBefore,
       tfjsThreads: await wasmThreads(tf),
       ...(error ? { error } : {}),
+      ...(profileError ? { profileError } : {}),
     };
     if (rec.tfjsThreads === undefined) delete rec.tfjsThreads;
     if (error && !st) {

@@ -69,7 +69,14 @@ export function buildTorchSpec(o: {
   numClasses: number;
   warmup: number;
   steps: number;
-  cases: { id: string; strategy: 'baseline' | 'netaug'; tiny: ModelIR; aug?: ModelIR[]; warmup?: number; steps?: number }[];
+  cases: {
+    id: string;
+    strategy: 'baseline' | 'netaug';
+    tiny: ModelIR;
+    aug?: ModelIR[];
+    warmup?: number;
+    steps?: number;
+  }[];
 }): TorchSpec {
   return {
     threads: o.threads,
@@ -90,8 +97,13 @@ export function buildTorchSpec(o: {
 }
 
 /** `{ ok, version }` when `python` can import torch, else `{ ok: false, reason }`. */
-export function probeTorch(python = defaultPython()): { ok: true; version: string } | { ok: false; reason: string } {
-  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+export function probeTorch(
+  python = defaultPython(),
+): { ok: true; version: string } | { ok: false; reason: string } {
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.error) return { ok: false, reason: `${python}: ${r.error.message}` };
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
@@ -108,7 +120,9 @@ export function findTorchScript(): string | null {
   if (process.env.NETAUG_TORCH_SCRIPT) {
     return existsSync(process.env.NETAUG_TORCH_SCRIPT) ? resolve(process.env.NETAUG_TORCH_SCRIPT) : null;
   }
-  const starts = [typeof __dirname !== 'undefined' ? __dirname : null, process.cwd()].filter((d): d is string => !!d);
+  const starts = [typeof __dirname !== 'undefined' ? __dirname : null, process.cwd()].filter(
+    (d): d is string => !!d,
+  );
   for (const start of starts) {
     let d = resolve(start);
     for (;;) {

@@ -50,7 +50,8 @@ export const DEFAULT_BATCHES = [64, 128];
 function nonNegativeInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${value}'`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UsageError(`${flag} must be a non-negative integer, got '${value}'`);
     return n;
   };
 }
@@ -74,7 +75,9 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 }
 
 /** Expands the flags into the list of cases (model × input × batch × strategy). */
-export function stepCases(flags: Pick<StepFlags, 'model' | 'width' | 'smallInput' | 'input' | 'batch' | 'strategy'>): StepCase[] {
+export function stepCases(
+  flags: Pick<StepFlags, 'model' | 'width' | 'smallInput' | 'input' | 'batch' | 'strategy'>,
+): StepCase[] {
   const strategy = oneOf('--strategy', flags.strategy, ['baseline', 'netaug', 'both'] as const);
   const strategies: BenchStrategy[] = strategy === 'both' ? ['baseline', 'netaug'] : [strategy];
   if (flags.width !== undefined && flags.model === undefined) {
@@ -92,7 +95,14 @@ export function stepCases(flags: Pick<StepFlags, 'model' | 'width' | 'smallInput
     for (const batch of [...batches].sort((a, b) => a - b))
       for (const m of models)
         for (const input of inputs)
-          cases.push({ model: m.model, ...(m.width !== undefined ? { width: m.width } : {}), smallInput, input, batch, strategy: s });
+          cases.push({
+            model: m.model,
+            ...(m.width !== undefined ? { width: m.width } : {}),
+            smallInput,
+            input,
+            batch,
+            strategy: s,
+          });
   return cases;
 }
 
@@ -102,12 +112,27 @@ function mb(bytes: number | undefined): string {
 
 function stepTable(recs: StepRecord[]): string {
   return formatTable([
-    ['model', 'input', 'batch', 'strategy', 'ms/step', 'p25–p75', 'img/s', 'MACs', 'aug MACs', 'peak MiB', 'leaked', 'torch ms', 'ratio'],
+    [
+      'model',
+      'input',
+      'batch',
+      'strategy',
+      'ms/step',
+      'p25–p75',
+      'img/s',
+      'MACs',
+      'aug MACs',
+      'peak MiB',
+      'leaked',
+      'torch ms',
+      'ratio',
+    ],
     ...recs.map((r) => [
       r.width !== undefined ? `${r.model}@${r.width}` : r.model,
       r.input,
       r.batch,
-      r.strategy + (r.augConfig ? `(${r.augConfig}${r.augConfig === 'random' ? `×${r.augConfigs}` : ''})` : ''),
+      r.strategy +
+        (r.augConfig ? `(${r.augConfig}${r.augConfig === 'random' ? `×${r.augConfigs}` : ''})` : ''),
       r.error && !Number.isFinite(r.msPerStep) ? 'error' : r.msPerStep,
       Number.isFinite(r.msP25) ? `${r.msP25}–${r.msP75}` : '-',
       Number.isFinite(r.imagesPerSec) ? r.imagesPerSec : '-',
@@ -122,7 +147,9 @@ function stepTable(recs: StepRecord[]): string {
 }
 
 export function registerBench(program: Command, io: Output): void {
-  const bench = program.command('bench').description('Benchmark the training step (vs PyTorch) and the data pipeline');
+  const bench = program
+    .command('bench')
+    .description('Benchmark the training step (vs PyTorch) and the data pipeline');
 
   bench
     .command('step')
@@ -130,14 +157,38 @@ export function registerBench(program: Command, io: Output): void {
       'Median and spread of one full training step (forward, loss, backward, optimizer update), baseline and NetAug, ' +
         'with the same step timed in PyTorch when /usr/bin/python3 can import torch',
     )
-    .option('--model <name>', 'zoo model (default: the matrix mobilenetv2-tiny and mobilenetv2 --width 0.35, small input)')
-    .option('--width <w>', 'width multiplier (mobilenetv2, proxylessnas, mobilenetv3)', parsePositiveNumber('--width'))
+    .option(
+      '--model <name>',
+      'zoo model (default: the matrix mobilenetv2-tiny and mobilenetv2 --width 0.35, small input)',
+    )
+    .option(
+      '--width <w>',
+      'width multiplier (mobilenetv2, proxylessnas, mobilenetv3)',
+      parsePositiveNumber('--width'),
+    )
     .option('--small-input', 'small-input form for 28–64 px images (always on in the default matrix)')
-    .option('--input <HxWxC>', 'input shape, repeatable or comma list (default 28x28x1,32x32x3)', repeatable(parseShape('--input')))
-    .option('--batch <n>', 'batch size, repeatable or comma list (default 64,128)', repeatable(parsePositiveInt('--batch')))
+    .option(
+      '--input <HxWxC>',
+      'input shape, repeatable or comma list (default 28x28x1,32x32x3)',
+      repeatable(parseShape('--input')),
+    )
+    .option(
+      '--batch <n>',
+      'batch size, repeatable or comma list (default 64,128)',
+      repeatable(parsePositiveInt('--batch')),
+    )
     .option('--strategy <s>', 'baseline, netaug or both', 'both')
-    .option('--aug-config <mode>', "NetAug's augmented model: random (seeded configs, cycled) or max (the largest)", 'random')
-    .option('--configs <n>', 'random augmented configs per NetAug case (each timed at least once)', parsePositiveInt('--configs'), 20)
+    .option(
+      '--aug-config <mode>',
+      "NetAug's augmented model: random (seeded configs, cycled) or max (the largest)",
+      'random',
+    )
+    .option(
+      '--configs <n>',
+      'random augmented configs per NetAug case (each timed at least once)',
+      parsePositiveInt('--configs'),
+      20,
+    )
     .option('--warmup <n>', 'untimed steps first', nonNegativeInt('--warmup'), 2)
     .option('--steps <n>', 'timed steps (NetAug random: at least --configs)', parsePositiveInt('--steps'), 10)
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu (also NETAUG_BACKEND)')
@@ -168,7 +219,9 @@ export function registerBench(program: Command, io: Output): void {
         const probe = probeTorch(python);
         const script = findTorchScript();
         if (!probe.ok) pytorchNote = `PyTorch: not measured (${probe.reason})`;
-        else if (!script) pytorchNote = 'PyTorch: not measured (tools/bench/torch_step.py not found; set NETAUG_TORCH_SCRIPT)';
+        else if (!script)
+          pytorchNote =
+            'PyTorch: not measured (tools/bench/torch_step.py not found; set NETAUG_TORCH_SCRIPT)';
         else {
           pytorch = { script, python, threads: flags.threads ?? availableParallelism() };
           pytorchNote = `PyTorch ${probe.version}, ${pytorch.threads} threads`;
@@ -194,12 +247,19 @@ export function registerBench(program: Command, io: Output): void {
       const recs: StepRecord[] = [];
       for (const [i, c] of cases.entries()) {
         const rec = await benchStepCase(c, settings);
-        const full = { ...rec, cores: m.cores, loadavg: machineInfo().loadavg, date: new Date().toISOString() };
+        const full = {
+          ...rec,
+          cores: m.cores,
+          loadavg: machineInfo().loadavg,
+          date: new Date().toISOString(),
+        };
         recs.push(rec);
         if (flags.json) io.out(JSON.stringify(full) + '\n');
         else {
           const what = `${c.model}${c.width !== undefined ? `@${c.width}` : ''} ${c.input.join('x')} b${c.batch} ${c.strategy}`;
-          io.err(`[${i + 1}/${cases.length}] ${what}: ${rec.error ? `error: ${rec.error}` : `${rec.msPerStep} ms/step`}\n`);
+          io.err(
+            `[${i + 1}/${cases.length}] ${what}: ${rec.error ? `error: ${rec.error}` : `${rec.msPerStep} ms/step`}\n`,
+          );
         }
       }
       if (!flags.json) io.out(stepTable(recs));
@@ -207,24 +267,37 @@ export function registerBench(program: Command, io: Output): void {
 
   bench
     .command('data')
-    .description('Data-pipeline images/s: IDX Fashion-MNIST and an ImageFolder of generated JPEGs, epochs 1 and 2')
+    .description(
+      'Data-pipeline images/s: IDX Fashion-MNIST and an ImageFolder of generated JPEGs, epochs 1 and 2',
+    )
     .option('--images <n>', 'JPEGs to generate for the ImageFolder', parsePositiveInt('--images'), 300)
-    .option('--workers <n>', "loader workers: auto or a number (0 = in the main thread)", 'auto')
+    .option('--workers <n>', 'loader workers: auto or a number (0 = in the main thread)', 'auto')
     .option('--data-dir <dir>', 'where to look first for the Fashion-MNIST IDX files (also NETAUG_DATA)')
-    .option('--step-images-per-sec <n>', 'training-step images/s to print next to the loader figures', parsePositiveNumber('--step-images-per-sec'))
+    .option(
+      '--step-images-per-sec <n>',
+      'training-step images/s to print next to the loader figures',
+      parsePositiveNumber('--step-images-per-sec'),
+    )
     .option('--keep', 'keep the generated JPEG folder')
     .option('--json', 'one JSON object per measurement')
     .action(async (flags: DataFlags) => {
       let workers: number | 'auto' = 'auto';
       if (flags.workers !== 'auto') {
         const n = Number(flags.workers);
-        if (!Number.isInteger(n) || n < 0) throw new UsageError(`--workers must be 'auto' or a non-negative integer, got '${flags.workers}'`);
+        if (!Number.isInteger(n) || n < 0)
+          throw new UsageError(`--workers must be 'auto' or a non-negative integer, got '${flags.workers}'`);
         workers = n;
       }
       const { runDataBench } = await import('../bench/data');
       const recs: import('../bench/data').DataRecord[] = [];
       await runDataBench(
-        { images: flags.images, workers, dataDir: flags.dataDir, stepImagesPerSec: flags.stepImagesPerSec, keep: flags.keep },
+        {
+          images: flags.images,
+          workers,
+          dataDir: flags.dataDir,
+          stepImagesPerSec: flags.stepImagesPerSec,
+          keep: flags.keep,
+        },
         (r) => {
           recs.push(r);
           if (flags.json) io.out(JSON.stringify(r) + '\n');
@@ -233,7 +306,18 @@ export function registerBench(program: Command, io: Output): void {
       if (!flags.json) {
         io.out(
           formatTable([
-            ['dataset', 'epoch', 'shape', 'batch', 'mode', 'workers', 'images', 'seconds', 'img/s', ...(flags.stepImagesPerSec ? ['step img/s', 'loader/step'] : [])],
+            [
+              'dataset',
+              'epoch',
+              'shape',
+              'batch',
+              'mode',
+              'workers',
+              'images',
+              'seconds',
+              'img/s',
+              ...(flags.stepImagesPerSec ? ['step img/s', 'loader/step'] : []),
+            ],
             ...recs.map((r) => [
               r.dataset,
               r.epoch,
