@@ -1,40 +1,10 @@
-import { Command, CommanderError } from 'commander';
-import { registerBench, stepCases } from '../src/commands/bench';
-import { reportError, EXIT } from '../src/errors';
-import type { Output } from '../src/output';
+import { stepCases } from '../src/commands/bench';
+import { runCli } from '../src/program';
+import { capture } from './capture';
 import { buildTorchSpec, findTorchScript, probeTorch, runTorch, stripWeights } from '../src/bench/torch';
 import { timingStats } from '../src/bench/stats';
 
-function capture() {
-  let out = '';
-  let err = '';
-  const io: Output = { out: (s) => (out += s), err: (s) => (err += s) };
-  return {
-    io,
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-  };
-}
-
-/** What runCli does, with only the bench command registered (the lead wires it into program.ts). */
-async function run(argv: string[], io: Output): Promise<number> {
-  const program = new Command('netaug')
-    .option('--verbose')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerBench(program, io);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.user;
-    return reportError(e, false, io.err);
-  }
-}
+const run = runCli;
 
 const TINY = ['--model', 'mobilenetv2-tiny', '--small-input', '--input', '16x16x1', '--batch', '2'];
 

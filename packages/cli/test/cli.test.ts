@@ -2,20 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../src/program';
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: (s: string) => (out += s), err: (s: string) => (err += s) },
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-  };
-}
+import { capture } from './capture';
 
 describe('netaug CLI (in process)', () => {
   it('lists the zoo', async () => {

@@ -2,20 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/program';
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: (s: string) => (out += s), err: (s: string) => (err += s) },
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-  };
-}
+import { capture } from './capture';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netaug-cli-'));
 const run = join(tmp, 'run');
