@@ -41,7 +41,8 @@ export const runConfigSchema = z
     optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
     /** Peak learning rate of the cosine schedule (the authors use 0.025 per 128 images over 150 epochs; short runs want more). */
     lr: z.number().positive().default(0.1),
-    warmupEpochs: z.number().nonnegative().default(0),
+    /** Linear warm-up epochs before the cosine decay (default 1: short runs on small data need it; the authors use 5 of 155). */
+    warmupEpochs: z.number().nonnegative().default(1),
     momentum: z.number().min(0).lt(1).default(0.9),
     nesterov: z.boolean().default(true),
     weightDecay: z.number().nonnegative().default(4e-5),
