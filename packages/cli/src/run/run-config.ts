@@ -41,8 +41,8 @@ export const runConfigSchema = z
     optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
     /** Peak learning rate of the cosine schedule (the authors use 0.025 per 128 images over 150 epochs; short runs want more). */
     lr: z.number().positive().default(0.1),
-    /** Linear warm-up epochs before the cosine decay (default 1: short runs on small data need it; the authors use 5 of 155). */
-    warmupEpochs: z.number().nonnegative().default(1),
+    /** Linear warm-up epochs before the cosine decay (default 1 when epochs > 1: short runs on small data need it; the authors use 5 of 155). */
+    warmupEpochs: z.number().nonnegative().optional(),
     momentum: z.number().min(0).lt(1).default(0.9),
     nesterov: z.boolean().default(true),
     weightDecay: z.number().nonnegative().default(4e-5),
@@ -59,14 +59,18 @@ export const runConfigSchema = z
   .strict();
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
-export type RunConfig = z.output<typeof runConfigSchema> & { out: string };
+export type RunConfig = z.output<typeof runConfigSchema> & { out: string; warmupEpochs: number };
 
 /** Validates a merged config; the error names the first bad key and says what it expected. */
 export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(raw);
   if (r.success) {
     const c = r.data;
-    return { ...c, out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}` };
+    return {
+      ...c,
+      out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}`,
+      warmupEpochs: c.warmupEpochs ?? (c.epochs > 1 ? 1 : 0),
+    };
   }
   const issue = r.error.issues[0];
   const key = issue.path.join('.') || '(top level)';
