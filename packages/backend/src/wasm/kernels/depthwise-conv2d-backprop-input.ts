@@ -10,7 +10,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { allocF32, assertFloat32, heapF32, heapOffset, type WasmBackendLike } from '../wasm-backend';
 import { simdTapKernels, type TapFn } from '../simd/tap-kernels';
-import { validRange } from '../valid-range';
+import { forEachTapRun, tapRunStrides } from '../valid-range';
 
 /**
  * Input gradient of a depthwise convolution (NHWC, filter `[kh, kw, C, mult]`):
@@ -70,46 +70,16 @@ function simdScatter(
   info: backend_util.Conv2DInfo,
   inputShape: [number, number, number, number],
 ): TensorInfo {
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const {
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: SH,
-    strideWidth: SW,
-    dilationHeight: DH,
-    dilationWidth: DW,
-  } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
+  const { inChannels: C } = info;
   const out = allocF32(backend, inputShape);
   heapF32(backend, out).fill(0);
-  const dxBase = heapOffset(backend, out);
+  const outBase = heapOffset(backend, out);
+  const aBase = heapOffset(backend, filter);
   const dyBase = heapOffset(backend, dy);
-  const wBase = heapOffset(backend, filter);
-  for (let kh = 0; kh < KH; kh++) {
-    const [ohLo, ohHi] = validRange(H, OH, SH, kh * DH, top);
-    if (ohHi <= ohLo) continue;
-    for (let kw = 0; kw < KW; kw++) {
-      const [owLo, owHi] = validRange(W, OW, SW, kw * DW, left);
-      if (owHi <= owLo) continue;
-      const w = wBase + 4 * (kh * KW + kw) * C;
-      for (let n = 0; n < N; n++) {
-        const xo = ((n * H + ohLo * SH + kh * DH - top) * W + owLo * SW + kw * DW - left) * C;
-        const d = ((n * OH + ohLo) * OW + owLo) * C;
-        tapScatter(
-          dxBase + 4 * xo,
-          dyBase + 4 * d,
-          w,
-          ohHi - ohLo,
-          owHi - owLo,
-          4 * SH * W * C,
-          4 * OW * C,
-          4 * SW * C,
-          4 * C,
-        );
-      }
-    }
-  }
+  const [sxRow, sdRow, sxCol, sdCol] = tapRunStrides(info);
+  forEachTapRun(info, (tap, xo, d, rows, cols) =>
+    tapScatter(outBase + 4 * xo, dyBase + 4 * d, aBase + 4 * tap * C, rows, cols, sxRow, sdRow, sxCol, sdCol),
+  );
   return out;
 }
 
