@@ -1,5 +1,5 @@
 /**
- * @netaug/backend — picks the fastest available tfjs backend (tensorflow → wasm → cpu) and adds the
+ * @netaug/backend — picks the fastest available tfjs backend (tensorflow → native → wasm → cpu) and adds the
  * gradient kernels tfjs-backend-wasm lacks, so networks train on wasm.
  */
 export { initBackend } from './init-backend';

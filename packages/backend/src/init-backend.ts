@@ -8,11 +8,14 @@ import type { WasmBackendLike } from './wasm/wasm-backend';
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
-  /** Backend to use; overrides env `NETAUG_BACKEND`. Without it: `tensorflow` → `wasm` → `cpu`. */
+  /** Backend to use; overrides env `NETAUG_BACKEND`. Without it: `tensorflow` → `native` → `wasm` → `cpu`. */
   prefer?: BackendName;
   /** When the preferred backend fails to load, go on with the default order instead of throwing. Default false. */
   fallback?: boolean;
-  /** Threads for the wasm backend (only effective where threaded wasm runs, i.e. browsers with cross-origin isolation). */
+  /**
+   * Threads for the `native` backend (else env `NETAUG_THREADS`, else all cores) and the wasm backend (only
+   * effective where threaded wasm runs, i.e. browsers with cross-origin isolation).
+   */
   threads?: number;
   /** Log the chosen backend and every attempt with `console.log`. */
   verbose?: boolean;
@@ -63,7 +66,8 @@ export function setModuleLoaderForTests(l: ModuleLoader | null): void {
 /**
  * Picks and activates a tfjs backend, and readies it for training.
  *
- * Order: `tensorflow` (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`) → `wasm`
+ * Order: `tensorflow` (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`) → `native`
+ * (`@netaug/backend-native`, when its addon was built) → `wasm`
  * (`@tensorflow/tfjs-backend-wasm`; in Node its `.wasm` binaries are located next to the installed package)
  * → `cpu` (`@tensorflow/tfjs-backend-cpu`). All three are optional peer dependencies: a missing one is
  * recorded in `tried` and skipped. `options.prefer`, else env `NETAUG_BACKEND`, selects one backend; if it
@@ -167,6 +171,8 @@ async function tryActivate(name: BackendName, options: InitBackendOptions): Prom
     switch (name) {
       case 'tensorflow':
         return await activateTensorflow();
+      case 'native':
+        return await activateNative(options.threads);
       case 'wasm':
         return await activateWasm(options.threads);
       case 'cpu':
@@ -188,6 +194,20 @@ async function activateTensorflow(): Promise<string | null> {
     }
   }
   return failures.join('; ');
+}
+
+/** What `@netaug/backend-native` exports (an optional peer: the addon needs a C++ build). */
+interface NativeModule {
+  /** Registers the tfjs backend `native` (idempotent); throws with the reason when the addon cannot load. */
+  registerNativeBackend(options?: { threads?: number }): void;
+}
+
+async function activateNative(threads: number | undefined): Promise<string | null> {
+  const mod = (await loader('@netaug/backend-native')) as NativeModule;
+  if (typeof mod.registerNativeBackend !== 'function')
+    return '@netaug/backend-native does not export registerNativeBackend';
+  mod.registerNativeBackend(threads != null ? { threads } : {});
+  return (await setBackend('native')) ? null : "tf.setBackend('native') failed";
 }
 
 interface WasmModule {

@@ -6,10 +6,19 @@ import { describeBackend, initBackend } from '../src';
 import { setModuleLoaderForTests } from '../src/init-backend';
 
 const realImport = (name: string) => import(name);
+const NATIVE_MISSING = "Cannot find module '@netaug/backend-native'";
+/** The real loader, except that the optional native addon is treated as not built (tests here pin the order). */
+const withoutNative = async (name: string) => {
+  if (name === '@netaug/backend-native') throw new Error(NATIVE_MISSING);
+  return realImport(name);
+};
+
+beforeEach(() => setModuleLoaderForTests(withoutNative));
 
 afterEach(() => {
   delete process.env.NETAUG_BACKEND;
   setModuleLoaderForTests(null);
+  if (tf.findBackendFactory('native') != null) tf.removeBackend('native');
   if (tf.findBackendFactory('tensorflow') != null) tf.removeBackend('tensorflow');
 });
 
@@ -29,8 +38,10 @@ test('default order: tensorflow (not installed here) is skipped with its reason,
   expect(tf.getBackend()).toBe('wasm');
   expect(r.tried.map((t) => [t.name, t.ok])).toEqual([
     ['tensorflow', false],
+    ['native', false],
     ['wasm', true],
   ]);
+  expect(r.tried[1].reason).toBe(NATIVE_MISSING);
   expect(r.tried[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu.*@tensorflow\/tfjs-node/);
   expect(r.reason).toBe('first backend that loaded');
   expect(r.gradients).toBe(true); // registered by test/setup-gradients.ts
@@ -58,12 +69,12 @@ test('env NETAUG_BACKEND selects a backend (case-insensitive); option prefer ove
 test('an unknown name is a BACKEND_UNAVAILABLE error listing the valid names', async () => {
   await expectBackendError(
     initBackend({ prefer: 'webgl' as never }),
-    /Unknown backend 'webgl'.*tensorflow, wasm, cpu/,
+    /Unknown backend 'webgl'.*tensorflow, native, wasm, cpu/,
   );
   process.env.NETAUG_BACKEND = 'gpu';
   await expectBackendError(
     initBackend(),
-    /Unknown backend 'gpu' \(from env NETAUG_BACKEND\).*tensorflow, wasm, cpu/,
+    /Unknown backend 'gpu' \(from env NETAUG_BACKEND\).*tensorflow, native, wasm, cpu/,
   );
 });
 
@@ -74,22 +85,23 @@ test('a preferred backend that fails to load throws and says why, or falls back 
   );
   const r = await initBackend({ prefer: 'tensorflow', fallback: true });
   expect(r.name).toBe('wasm');
-  expect(r.tried.map((t) => t.ok)).toEqual([false, true]);
+  expect(r.tried.map((t) => t.ok)).toEqual([false, false, true]);
 });
 
 test('a missing optional backend never crashes the selection (wasm missing → cpu)', async () => {
   setModuleLoaderForTests(async (name) => {
     if (name === '@tensorflow/tfjs-backend-wasm') throw new Error(`Cannot find module '${name}'`);
-    return realImport(name);
+    return withoutNative(name);
   });
   const r = await initBackend();
   expect(r.name).toBe('cpu');
   expect(r.tried.map((t) => [t.name, t.ok])).toEqual([
     ['tensorflow', false],
+    ['native', false],
     ['wasm', false],
     ['cpu', true],
   ]);
-  expect(r.tried[1].reason).toMatch(/Cannot find module '@tensorflow\/tfjs-backend-wasm'/);
+  expect(r.tried[2].reason).toMatch(/Cannot find module '@tensorflow\/tfjs-backend-wasm'/);
   await expectBackendError(initBackend({ prefer: 'wasm' }), /'wasm'.*Cannot find module/);
 });
 
@@ -108,6 +120,46 @@ test('tensorflow is chosen first when tfjs-node resolves (simulated)', async () 
   expect(r).toMatchObject({ name: 'tensorflow', reason: 'first in default order' });
   expect(loaded).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
   expect(tf.getBackend()).toBe('tensorflow');
+});
+
+test('native is chosen after tensorflow when @netaug/backend-native loads (simulated), with the threads option', async () => {
+  const calls: unknown[] = [];
+  setModuleLoaderForTests(async (name) => {
+    if (name === '@netaug/backend-native') {
+      return {
+        registerNativeBackend: (opts: unknown) => {
+          calls.push(opts);
+          if (tf.findBackendFactory('native') == null)
+            tf.registerBackend('native', () => new MathBackendCPU()); // stands in for the addon
+        },
+      };
+    }
+    return realImport(name);
+  });
+  const r = await initBackend({ threads: 2 });
+  expect(r.name).toBe('native');
+  expect(r.tried.map((t) => [t.name, t.ok])).toEqual([
+    ['tensorflow', false],
+    ['native', true],
+  ]);
+  expect(calls).toEqual([{ threads: 2 }]);
+  expect(tf.getBackend()).toBe('native');
+});
+
+test('a native addon that fails to load is skipped with its reason', async () => {
+  setModuleLoaderForTests(async (name) => {
+    if (name === '@netaug/backend-native')
+      return {
+        registerNativeBackend: () => {
+          throw new Error('libdnnl.so.2: cannot open shared object file');
+        },
+      };
+    return realImport(name);
+  });
+  const r = await initBackend();
+  expect(r.name).toBe('wasm');
+  expect(r.tried[1]).toEqual({ name: 'native', ok: false, reason: 'libdnnl.so.2: cannot open shared object file' });
+  await expectBackendError(initBackend({ prefer: 'native' }), /'native'.*libdnnl/);
 });
 
 test('threads must be a positive integer', async () => {

@@ -34,7 +34,7 @@ interface DataFlags {
   json?: boolean;
 }
 
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 /** The default matrix: both tiny models in small-input form, 28×28×1 and 32×32×3, batch 64 and 128. */
 export const DEFAULT_MODELS: { model: string; width?: number }[] = [

@@ -1,6 +1,6 @@
 /** Initialises the tfjs backend a run asks for and makes sure gradients are registered. */
 export async function setupBackend(
-  prefer: 'auto' | 'tensorflow' | 'wasm' | 'cpu',
+  prefer: 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu',
 ): Promise<{ name: string; reason: string }> {
   const { initBackend } = await import('@netaug/backend');
   const r = await initBackend(prefer === 'auto' ? {} : { prefer });

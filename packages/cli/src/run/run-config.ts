@@ -51,8 +51,8 @@ export const runConfigSchema = z
     bnImages: z.number().int().positive().default(2000),
     sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),
     seed: z.number().int().default(0),
-    /** tfjs backend: auto (tensorflow → wasm → cpu), tensorflow, wasm or cpu. */
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** tfjs backend: auto (tensorflow → native → wasm → cpu), tensorflow, native, wasm or cpu. */
+    backend: z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']).default('auto'),
     /** Run folder (default `runs/<model>-<strategy>-seed<seed>`). */
     out: z.string().min(1).optional(),
   })
