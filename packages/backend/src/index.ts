@@ -16,3 +16,4 @@ export {
   BATCH_NORM_TRAIN_GRAD,
 } from './batch-norm-train';
 export type { BatchNormTrainResult } from './batch-norm-train';
+export { recompute, isRecomputing } from './recompute';

@@ -27,6 +27,12 @@ export interface ChannelPermutation {
 export interface ForwardOptions {
   /** Training mode: batch-norm uses batch statistics and updates its running statistics. */
   training: boolean;
+  /**
+   * Gradient checkpointing: record each block as one node and recompute its activations in the backward pass
+   * (less memory, one more forward pass of compute). Only meaningful with `training: true`; supernets that do
+   * not support it ignore it.
+   */
+  recompute?: boolean;
 }
 
 /**

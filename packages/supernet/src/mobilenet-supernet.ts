@@ -12,6 +12,7 @@ import {
   type Shape3,
   type Supernet,
 } from '@netaug/core';
+import { recompute } from '@netaug/backend';
 import type { ResolvedArch } from './arch-spec';
 import { ChoiceSpace, type ActivePlan } from './choice-space';
 import { ConvBnAct } from './blocks/conv-bn-act';
@@ -157,14 +158,38 @@ export class MobileNetSupernet implements Supernet<tf.Tensor, tf.Variable> {
     this.checkInput(x);
     const training = !!options.training;
     const plan = this.activePlan;
+    // gradient checkpointing: every block / conv is one tape node whose activations the backward pass recomputes
+    const segment = (
+      fn: (h: tf.Tensor4D) => tf.Tensor4D,
+      h: tf.Tensor4D,
+      layer: { variables(): TfNamedVariable[] },
+    ) =>
+      training && options.recompute
+        ? recompute(
+            fn,
+            h,
+            layer
+              .variables()
+              .filter((v) => v.trainable)
+              .map((v) => v.variable),
+          )
+        : fn(h);
     return tf.tidy(() => {
-      let h = this.stem.apply(x as tf.Tensor4D, plan.stem, training);
+      let h = segment((t) => this.stem.apply(t, plan.stem, training), x as tf.Tensor4D, this.stem);
       this.blocks.forEach((block, i) => {
         const p = plan.blocks[i];
-        h =
-          block instanceof MBBlock ? block.apply(h, p.mid, p.out, training) : block.apply(h, p.out, training);
+        h = segment(
+          (t) =>
+            block instanceof MBBlock
+              ? block.apply(t, p.mid, p.out, training)
+              : block.apply(t, p.out, training),
+          h,
+          block,
+        );
       });
-      this.headConvs.forEach((conv, i) => (h = conv.apply(h, plan.headConvs[i], training)));
+      this.headConvs.forEach(
+        (conv, i) => (h = segment((t) => conv.apply(t, plan.headConvs[i], training), h, conv)),
+      );
       h = globalAvgPool(h);
       this.postPoolConvs.forEach((conv, i) => (h = conv.apply(h, plan.postPoolConvs[i], training)));
       const features = tf.reshape(h, [h.shape[0], h.shape[3]]) as tf.Tensor2D;

@@ -29,6 +29,8 @@ export interface StepBenchSettings {
   numClasses: number;
   /** Seed of the weights, the batch and the augmented-config sampling. */
   seed: number;
+  /** Gradient checkpointing in the tfjs step (recompute activations in the backward pass). */
+  recompute?: boolean;
   /** PyTorch side, or null to skip it. */
   pytorch: { script: string; python: string; threads: number } | null;
 }
@@ -45,6 +47,8 @@ export interface StepRecord {
   strategy: BenchStrategy;
   augConfig?: AugConfigMode;
   augConfigs?: number;
+  /** Gradient checkpointing was on in the tfjs step. */
+  recompute: boolean;
   warmup: number;
   steps: number;
   /** Median milliseconds per training step (forward, loss, backward, optimizer update). */
@@ -164,6 +168,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     batch: c.batch,
     strategy: c.strategy,
     ...(isNetaug ? { augConfig: settings.augConfig } : {}),
+    recompute: settings.recompute ?? false,
     warmup,
     steps,
   };
@@ -232,7 +237,11 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     const rng = new Rng(settings.seed);
     let rssPeak = process.memoryUsage().rss;
     const step = (i: number) =>
-      trainStep({ supernet: net, strategies, batch, epoch: 0, step: i, rng }, opt!, 0.01);
+      trainStep(
+        { supernet: net, strategies, batch, epoch: 0, step: i, rng, recompute: settings.recompute },
+        opt!,
+        0.01,
+      );
 
     const times: number[] = [];
     let tensorPeakBytes = 0;

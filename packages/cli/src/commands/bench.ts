@@ -22,6 +22,7 @@ interface StepFlags {
   pytorch: boolean;
   classes: number;
   seed: number;
+  recompute?: boolean;
   json?: boolean;
 }
 
@@ -191,17 +192,18 @@ export function registerBench(program: Command, io: Output): void {
     )
     .option('--warmup <n>', 'untimed steps first', nonNegativeInt('--warmup'), 2)
     .option('--steps <n>', 'timed steps (NetAug random: at least --configs)', parsePositiveInt('--steps'), 10)
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
     .option('--threads <n>', 'PyTorch threads (default: the number of cores)', parsePositiveInt('--threads'))
     .option('--no-pytorch', 'do not time the PyTorch step')
     .option('--classes <n>', 'number of classes', parsePositiveInt('--classes'), 10)
     .option('--seed <n>', 'seed of weights, batch and augmented-config sampling', nonNegativeInt('--seed'), 0)
+    .option('--recompute', 'gradient checkpointing in the tfjs step (less memory, more compute)')
     .option('--json', 'one JSON object per measured case')
     .addHelpText(
       'after',
       '\nExamples:\n  $ netaug bench step                 # the default matrix\n' +
         '  $ netaug bench step --model mobilenetv2-tiny --small-input --input 28x28x1 --batch 64 --json\n' +
-        '  $ netaug bench step --model mobilenetv2-tiny --small-input --input 28x28x1 --batch 128 --strategy netaug --aug-config max',
+        '  $ netaug bench step --model mobilenetv2-tiny --small-input --input 28x28x1 --batch 128 --strategy netaug --aug-config max --recompute',
     )
     .action(async (flags: StepFlags) => {
       const cases = stepCases(flags);
@@ -242,6 +244,7 @@ export function registerBench(program: Command, io: Output): void {
         steps: flags.steps,
         numClasses: flags.classes,
         seed: flags.seed,
+        recompute: flags.recompute ?? false,
         pytorch,
       };
       const recs: StepRecord[] = [];

@@ -74,7 +74,11 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--bn-images <n>', 'training images for BN re-estimation', parsePositiveInt('--bn-images'))
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
     .option('--seed <n>', 'seed', integer('--seed'))
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
+    .option(
+      '--recompute',
+      'gradient checkpointing: recompute activations in backward (less memory, ~1.3× compute)',
+    )
     .option('--out <dir>', 'run folder')
     .option('--resume', 'continue from the run folder’s last checkpoint')
     .option('--plain', 'progress as plain lines')

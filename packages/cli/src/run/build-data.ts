@@ -60,7 +60,11 @@ async function loadPath(data: DataModule, cfg: RunConfig): Promise<{ train: Data
   const format = data.detectFormat(cfg.data);
   const size = cfg.resolution ?? 64;
   const decodeSize = cfg.augment === 'rrc-flip' ? Math.round(size * 1.15) : size;
-  const imageOptions = { size: decodeSize, channels: cfg.channels ?? 3, skipCorrupt: cfg.skipCorrupt } as const;
+  const imageOptions = {
+    size: decodeSize,
+    channels: cfg.channels ?? 3,
+    skipCorrupt: cfg.skipCorrupt,
+  } as const;
   switch (format) {
     case 'idx': {
       const load = async (split: 'train' | 'test') => {

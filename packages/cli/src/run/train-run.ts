@@ -82,6 +82,7 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     runDir: cfg.out,
     seed: cfg.seed,
     sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
+    recompute: cfg.recompute,
     bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
     meta: {
       run: cfg,

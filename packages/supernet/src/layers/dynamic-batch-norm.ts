@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IRTensor } from '@netaug/core';
-import { batchNormTrain } from '@netaug/backend';
+import { batchNormTrain, isRecomputing } from '@netaug/backend';
 import { filled, makeVariable, type TfNamedVariable } from './named-variable';
 import { sliceFirst, sliceFirstToIR } from './slice-first';
 
@@ -55,7 +55,8 @@ export class DynamicBatchNorm {
   private applyTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
     const [n, h, w] = x.shape;
     const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
-    this.updateRunningStats(mean as tf.Tensor1D, variance as tf.Tensor1D, n * h * w);
+    // the backward pass of a recomputed segment runs this again: the statistics were updated the first time
+    if (!isRecomputing()) this.updateRunningStats(mean as tf.Tensor1D, variance as tf.Tensor1D, n * h * w);
     return y as tf.Tensor4D;
   }
 

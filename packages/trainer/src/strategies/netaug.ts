@@ -52,7 +52,7 @@ export function netaug(scheduler: AugmentationScheduler | AugmentationConfig): S
       const terms: Record<string, tf.Scalar> = {};
       d.configs.forEach((config, i) => {
         supernet.setActive(config);
-        const logits = supernet.forward(ctx.x, { training: true });
+        const logits = supernet.forward(ctx.x, { training: true, recompute: ctx.recompute });
         const loss = ctx.criterion(logits);
         terms[`aug${i}`] = d.alpha === 1 ? loss : (tf.mul(loss, d.alpha) as tf.Scalar);
       });

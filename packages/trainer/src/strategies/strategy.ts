@@ -23,6 +23,8 @@ export interface StepContext {
   step: number;
   /** The trainer's generator for sampling (its state is checkpointed). */
   rng: Rng;
+  /** Gradient checkpointing was asked for: pass it to `supernet.forward` (`{ training: true, recompute }`). */
+  recompute: boolean;
   /** Strategies record what they did here (e.g. the sampled augmented configs). */
   record: { augConfigs?: ActiveConfig[]; augMode?: string | null };
 }
