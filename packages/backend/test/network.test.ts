@@ -60,7 +60,7 @@ test('all weight gradients of a MobileNetV2-like net agree on wasm and cpu (≤ 
   }
 });
 
-test('20 training steps on wasm (variableGrads + applyGradients in tidy) leak no tensors or heap buffers', async () => {
+test('100 training steps on wasm (variableGrads + applyGradients in tidy) leak no tensors or heap buffers', async () => {
   await useBackend('wasm');
   const p = makeParams(3);
   const x = tf.tensor4d(randomData(2 * 16 * 16 * 3, 5), [2, 16, 16, 3]);
@@ -78,7 +78,7 @@ test('20 training steps on wasm (variableGrads + applyGradients in tidy) leak no
   const tensorsBefore = tf.memory().numTensors;
   const dataIdsBefore = backend.numDataIds();
   const losses: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 100; i++) {
     const l = step();
     losses.push(l.dataSync()[0]);
     l.dispose();
@@ -86,7 +86,7 @@ test('20 training steps on wasm (variableGrads + applyGradients in tidy) leak no
   expect(tf.memory().numTensors).toBe(tensorsBefore);
   expect(backend.numDataIds()).toBe(dataIdsBefore); // kernels' internal wasm buffers are freed too
   expect(losses.every(Number.isFinite)).toBe(true);
-  expect(losses[19]).toBeLessThan(losses[0]); // it trains
+  expect(losses[99]).toBeLessThan(losses[0]); // it trains
   optimizer.dispose();
   tf.dispose([x, labels, ...vars]);
 });

@@ -70,6 +70,42 @@ describe('netaug bench step', () => {
     expect(na.augMaxMacs).toBeGreaterThanOrEqual(na.augMeanMacs);
   });
 
+  it('100 NetAug steps with gradient checkpointing (the trainer\'s trainStep on wasm) leave no tensor behind', async () => {
+    const c = capture();
+    const code = await run(
+      [
+        'bench',
+        'step',
+        '--model',
+        'mobilenetv2-tiny',
+        '--small-input',
+        '--input',
+        '8x8x1',
+        '--batch',
+        '2',
+        '--strategy',
+        'netaug',
+        '--steps',
+        '100',
+        '--warmup',
+        '1',
+        '--configs',
+        '5',
+        '--recompute',
+        '--no-pytorch',
+        '--backend',
+        'wasm',
+        '--json',
+      ],
+      c.io,
+    );
+    expect(code).toBe(0);
+    const r = JSON.parse(c.out.trim());
+    expect(r).toMatchObject({ strategy: 'netaug', recompute: true, steps: 100, leakedTensors: 0 });
+    expect(r.error).toBeUndefined();
+    expect(r.numTensorsAfter).toBe(r.numTensorsBefore);
+  });
+
   it('expands no model flags into the default matrix, baseline first and small batches first', () => {
     const cases = stepCases({ strategy: 'both' });
     expect(cases).toHaveLength(16); // 2 models × 2 inputs × 2 batches × 2 strategies
