@@ -8,6 +8,7 @@ import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
 import { registerBench } from './commands/bench';
+import { registerCompare } from './commands/compare';
 
 /** Builds the `netaug` command tree; `io` receives everything it prints. */
 export function createProgram(io: Output = processOutput): Command {
@@ -32,6 +33,7 @@ export function createProgram(io: Output = processOutput): Command {
   registerProfile(program, io);
   registerData(program, io);
   registerTrain(program, io);
+  registerCompare(program, io);
   registerEval(program, io);
   registerExport(program, io);
   registerBench(program, io);

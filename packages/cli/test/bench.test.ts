@@ -135,7 +135,7 @@ describe('netaug bench step', () => {
       [['--input', '28x28'], /--input must look like HxWxC/],
       [['--steps', '0'], /--steps must be a positive integer/],
       [['--warmup', '-1'], /--warmup must be a non-negative integer/],
-      [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu, got 'gpu'/],
+      [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, native, wasm, cpu, got 'gpu'/],
       [['--width', '0.35'], /--width needs --model/],
       [['--threads', 'many'], /--threads must be a positive integer/],
       [['--frobnicate'], /unknown option '--frobnicate'/],

@@ -16,21 +16,23 @@ interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   channels?: number;
 }
 
-const nonNegative = (flag: string) => (v: string) => {
+export const nonNegative = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number ≥ 0, got '${v}'`);
   return n;
 };
-const integer = (flag: string) => (v: string) => {
+export const integer = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new UsageError(`${flag} must be an integer, got '${v}'`);
   return n;
 };
 
-export function registerTrain(program: Command, io: Output): void {
-  program
-    .command('train')
-    .description('Train a tiny model with NetAug (or the baseline) and write a run folder')
+/**
+ * The options of a run config (everything but strategy, seed, out folder and output style), shared by `train`
+ * and `compare`.
+ */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
     .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
     .option('--model <name>', 'zoo model (netaug models)')
@@ -53,7 +55,6 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--resolution <px>', 'input resolution (images are resized)', parsePositiveInt('--resolution'))
     .option('--channels <n>', 'input channels, 1 or 3', parsePositiveInt('--channels'))
     .option('--augment <kind>', 'none, flip, crop-flip or rrc-flip')
-    .option('--strategy <name>', 'netaug or baseline')
     .option('--alpha <a>', 'weight of the augmented model loss', parsePositiveNumber('--alpha'))
     .option(
       '--stop-width-epoch <e>',
@@ -73,12 +74,21 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--label-smoothing <e>', 'label smoothing', nonNegative('--label-smoothing'))
     .option('--bn-images <n>', 'training images for BN re-estimation', parsePositiveInt('--bn-images'))
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
-    .option('--seed <n>', 'seed', integer('--seed'))
     .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
     .option(
       '--recompute',
       'gradient checkpointing: recompute activations in backward (less memory, ~1.3× compute)',
-    )
+    );
+}
+
+export function registerTrain(program: Command, io: Output): void {
+  addRunOptions(
+    program
+      .command('train')
+      .description('Train a tiny model with NetAug (or the baseline) and write a run folder'),
+  )
+    .option('--strategy <name>', 'netaug or baseline')
+    .option('--seed <n>', 'seed', integer('--seed'))
     .option('--out <dir>', 'run folder')
     .option('--resume', 'continue from the run folder’s last checkpoint')
     .option('--plain', 'progress as plain lines')

@@ -24,7 +24,7 @@ export const PRESETS: Record<string, Preset> = {
       epochs: 5,
       batch: 128,
       lr: 0.1,
-      warmupEpochs: 1,
+      // warm-up: the default (1 epoch when there is more than one), so `--epochs 1` works with the preset
       augment: 'none',
       bnImages: 2000,
     },
