@@ -70,7 +70,7 @@ describe('netaug bench step', () => {
     expect(na.augMaxMacs).toBeGreaterThanOrEqual(na.augMeanMacs);
   });
 
-  it('100 NetAug steps with gradient checkpointing (the trainer\'s trainStep on wasm) leave no tensor behind', async () => {
+  it("100 NetAug steps with gradient checkpointing (the trainer's trainStep on wasm) leave no tensor behind", async () => {
     const c = capture();
     const code = await run(
       [

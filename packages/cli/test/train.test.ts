@@ -62,6 +62,16 @@ describe('netaug train / eval / export', () => {
     expect(lines).toHaveLength(1);
   });
 
+  it('records the gradient-checkpointing decision (auto: off for this small model at batch 64)', () => {
+    const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(cfg.meta.recompute).toEqual(
+      expect.objectContaining({ recompute: false, reason: expect.stringMatching(/^auto: /) }),
+    );
+    expect(cfg.meta.recompute.estimatedBytes).toBeGreaterThan(0);
+    expect(cfg.meta.recompute.estimatedBytes).toBeLessThan(2 * 1024 ** 3);
+    expect(cfg.trainer.recompute).toBe(false);
+  });
+
   it('eval of the exported tiny model reproduces the trainer’s final (BN re-estimated) accuracy', async () => {
     const c = capture();
     expect(await runCli(['eval', '--run', run, '--backend', 'wasm', '--json'], c.io)).toBe(0);

@@ -77,8 +77,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
     .option(
       '--recompute',
-      'gradient checkpointing: recompute activations in backward (less memory, ~1.3× compute)',
-    );
+      'gradient checkpointing: recompute activations in backward (less memory, ~1.3× compute; default auto: on when a step would keep > 2 GiB of activations)',
+    )
+    .option('--no-recompute', 'never recompute activations');
 }
 
 export function registerTrain(program: Command, io: Output): void {

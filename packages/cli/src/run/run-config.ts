@@ -53,8 +53,11 @@ export const runConfigSchema = z
     seed: z.number().int().default(0),
     /** tfjs backend: auto (tensorflow → native → wasm → cpu), tensorflow, native, wasm or cpu. */
     backend: z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']).default('auto'),
-    /** Gradient checkpointing: recompute each block's activations in the backward pass (less memory, more compute). */
-    recompute: z.boolean().default(false),
+    /**
+     * Gradient checkpointing: recompute each block's activations in the backward pass (less memory, more
+     * compute). `auto` (default) turns it on when a plain step would keep more than 2 GiB of activations.
+     */
+    recompute: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /** Run folder (default `runs/<model>-<strategy>-seed<seed>`). */
     out: z.string().min(1).optional(),
   })

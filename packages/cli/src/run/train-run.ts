@@ -3,6 +3,25 @@ import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
 import { runTransforms } from './transforms';
+import { activationFloatsPerImage, decideRecompute } from './recompute-policy';
+import type { MobileNetSupernet } from '@netaug/supernet';
+
+/** Gradient checkpointing on or off for this run (see {@link decideRecompute}). */
+function recomputeFor(cfg: RunConfig, supernet: MobileNetSupernet) {
+  const floats = (mode: 'min' | 'max') => {
+    supernet.setActive(mode);
+    return activationFloatsPerImage(supernet.extract());
+  };
+  const netaug = cfg.strategy === 'netaug';
+  const est = {
+    tinyFloatsPerImage: floats('min'),
+    augFloatsPerImage: netaug ? floats('max') : 0,
+    batch: cfg.batch,
+    netaug,
+  };
+  supernet.setActive('min');
+  return decideRecompute(cfg.recompute, est);
+}
 
 export interface TrainRunOptions {
   resume?: boolean;
@@ -49,9 +68,11 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     expandFactors: cfg.expandFactors,
     seed: cfg.seed,
   });
+  const memory = recomputeFor(cfg, supernet);
   log(
     `netaug: ${cfg.strategy} training of ${cfg.model} on ${d.train.size} images (${d.source}), input ${d.inputShape.join('×')}, ` +
-      `${cfg.epochs} epochs × ${trainLoader.batchesPerEpoch} steps, backend ${backend.name}`,
+      `${cfg.epochs} epochs × ${trainLoader.batchesPerEpoch} steps, backend ${backend.name}` +
+      (memory.recompute ? `, recomputing activations (${memory.reason})` : ''),
   );
   const strategies = [
     ...(cfg.strategy === 'netaug'
@@ -82,7 +103,7 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     runDir: cfg.out,
     seed: cfg.seed,
     sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
-    recompute: cfg.recompute,
+    recompute: memory.recompute,
     bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
     meta: {
       run: cfg,
@@ -96,6 +117,7 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
         test: d.test.size,
       },
       backend: backend.name,
+      recompute: memory,
     },
   });
   try {
