@@ -23,17 +23,24 @@ export { exportOnnx, buildOnnx, type OnnxExportOptions } from './onnx/export';
 export {
   exportTflite,
   buildTflite,
+  buildTfliteModel,
   type TfliteExportOptions,
   type TfliteQuantizeOptions,
 } from './tflite/export';
 export { simulateInt8 } from './tflite/simulate';
+export { planInt8, type Int8Plan, type Int8LayerPlan, type WeightGranularityOptions } from './tflite/plan';
 export {
   calibrate,
   activationQuantParams,
   quantizePerChannel,
+  quantizePerTensorSymmetric,
   quantizeBias,
+  measureWeightNoise,
+  chooseWeightGranularity,
   type CalibrationRanges,
   type QuantParams,
+  type WeightGranularity,
+  type WeightNoise,
 } from './tflite/quantize';
 export { readTfliteModel, type ReadTfliteModel, type ReadTensor } from './tflite/schema-reader';
 export {

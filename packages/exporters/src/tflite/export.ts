@@ -2,21 +2,20 @@ import { NetAugError, type ModelIR } from '@netaug/core';
 import * as path from 'path';
 import { writeFileAtomic, type WrittenFiles } from '../atomic-write';
 import { lowerToTflite, type LoweredGraph } from './lower';
+import { planInt8, type Int8Plan, type WeightGranularityOptions } from './plan';
 import {
   activationQuantParams,
-  calibrate,
   quantizeBias,
   quantizeConstant,
   quantizePerChannel,
   quantizePerTensorSymmetric,
-  type CalibrationRanges,
   type QuantParams,
 } from './quantize';
 import { writeTfliteModel, type TflModel, type TflOperatorCode, type TflTensor } from './schema-writer';
 import type { BuiltinOperatorName } from './schema';
 
 /** Full-integer post-training quantization settings. */
-export interface TfliteQuantizeOptions {
+export interface TfliteQuantizeOptions extends WeightGranularityOptions {
   /** Representative NHWC images (each `H·W·C` floats, preprocessed exactly like the model's inputs). */
   calibration: readonly Float32Array[];
   /**
@@ -26,6 +25,8 @@ export interface TfliteQuantizeOptions {
   int8Io?: boolean;
   /** Images per reference-executor batch during calibration (memory vs. speed). Default 16. */
   calibrationBatchSize?: number;
+  /** A plan from `planInt8(ir, calibration, …)` to use as is (skips calibration and the granularity choice). */
+  plan?: Int8Plan;
 }
 
 /** Options of {@link exportTflite} / {@link buildTflite}. */
@@ -44,24 +45,30 @@ export interface TfliteExportOptions {
 
 /** Builds a `.tflite` model in memory (float32, or int8 with `options.quantize`). */
 export function buildTflite(ir: ModelIR, options: TfliteExportOptions = {}): Uint8Array {
+  return writeTfliteModel(buildTfliteModel(ir, options));
+}
+
+/** The model {@link buildTflite} serialises (tables before flatbuffer encoding; for tools and tests). */
+export function buildTfliteModel(ir: ModelIR, options: TfliteExportOptions = {}): TflModel {
   const int8 = !!options.quantize;
   const graph = lowerToTflite(ir, int8 ? 'tflite-int8' : 'tflite');
   const description = options.description ?? `NetAug.js ${ir.name}`;
   const model = int8
     ? int8Model(
         graph,
-        calibrate(ir, options.quantize!.calibration, options.quantize!.calibrationBatchSize),
+        options.quantize!.plan ?? planInt8(ir, options.quantize!.calibration, options.quantize!),
         !!options.quantize!.int8Io,
         description,
       )
     : floatModel(graph, description);
   for (const name of options.probe ?? []) addProbe(model, name, int8);
-  return writeTfliteModel(model);
+  return model;
 }
 
 /**
  * Exports a ModelIR to a TFLite flatbuffer file (written atomically). Float32 by default; with
- * `options.quantize` a full-integer int8 model (per-channel int8 weights, int8 activations, int32 biases).
+ * `options.quantize` a full-integer int8 model (int8 weights per channel or per tensor as measured per layer,
+ * int8 activations, int32 biases).
  * The input is NHWC `[1, H, W, C]`, the output `[1, numClasses]` logits.
  */
 export async function exportTflite(
@@ -156,13 +163,10 @@ function floatModel(g: LoweredGraph, description: string): TflModel {
   };
 }
 
-function int8Model(
-  g: LoweredGraph,
-  ranges: CalibrationRanges,
-  int8Io: boolean,
-  description: string,
-): TflModel {
+function int8Model(g: LoweredGraph, plan: Int8Plan, int8Io: boolean, description: string): TflModel {
   const m = new ModelAssembler(true);
+  const { ranges } = plan;
+  const granularity = new Map(plan.layers.map((l) => [l.node, l.granularity]));
   const rangeOf = (name: string): [number, number] => {
     const r = ranges.get(name);
     if (!r) throw new NetAugError('INTERNAL', `no calibration range for IR node '${name}'`);
@@ -179,10 +183,11 @@ function int8Model(
     if (op.op !== 'CONV_2D' && op.op !== 'DEPTHWISE_CONV_2D' && op.op !== 'FULLY_CONNECTED') continue;
     const [x, w, b] = op.inputs;
     const wt = g.tensors[w];
+    // dense: always per-tensor; conv / depthwise: per-channel unless the plan says per-tensor
     const q =
-      op.op === 'FULLY_CONNECTED'
-        ? quantizePerTensorSymmetric(wt.data as Float32Array, wt.shape[0])
-        : quantizePerChannel(wt.data as Float32Array, wt.shape, wt.channelDim!);
+      op.op !== 'FULLY_CONNECTED' && granularity.get(op.node) !== 'per-tensor'
+        ? quantizePerChannel(wt.data as Float32Array, wt.shape, wt.channelDim!)
+        : quantizePerTensorSymmetric(wt.data as Float32Array, wt.shape[wt.channelDim!]);
     weightQuant.set(w, q);
     biasQuant.set(b, quantizeBias(g.tensors[b].data as Float32Array, act.get(x)!.scale, q.scales));
   }

@@ -22,7 +22,9 @@ import { runModelIR } from '../reference/run-model-ir';
 import { compareOutputs } from '../verify/compare';
 import { verifyTflite } from '../verify/tflite';
 import { buildTflite, exportTflite } from './export';
-import { calibrate } from './quantize';
+import { foldBatchNorm } from '@netaug/core';
+import { planInt8 } from './plan';
+import { activationQuantParams, calibrate } from './quantize';
 import { readTfliteModel } from './schema-reader';
 import { simulateInt8 } from './simulate';
 
@@ -41,8 +43,8 @@ describe.each([[[28, 28, 1] as Shape3], [[32, 32, 3] as Shape3]])('TFLite int8, 
     const calibration = randomImages(shape, 32, 11);
     const ir = testNet(shape, 1, calibration);
     const imgs = randomImages(shape, 24, 99);
-    const ranges = calibrate(ir, calibration);
-    const sim = unstack(simulateInt8(ir, stack(imgs), imgs.length, ranges), imgs.length);
+    const plan = planInt8(ir, calibration);
+    const sim = unstack(simulateInt8(ir, stack(imgs), imgs.length, plan), imgs.length);
     const file = path.join(dir, `${ir.name}.tflite`);
     await exportTflite(ir, file, { quantize: { calibration } });
     const { outputs } = await verifyTflite(file, imgs);
@@ -68,13 +70,15 @@ it('agrees with the float model on top-1 for ≥ 90% of 50 random-ish inputs', a
   expect(comparison!.top1Agreement).toBeGreaterThanOrEqual(0.9);
 });
 
-it('is ≤ 30% of the float file with per-channel int8 conv weights and int32 biases', async () => {
+it('is ≤ 30% of the float file with per-channel int8 conv weights (forced) and int32 biases', async () => {
   const shape: Shape3 = [32, 32, 3];
   const ir = mobilenetLike(shape, { width: 4, deep: true });
   const calibration = randomImages(shape, 4, 11);
   const { bytes: fBytes } = await exportTflite(ir, path.join(dir, 'big-f.tflite'));
   const file = path.join(dir, 'big-q.tflite');
-  const { bytes: qBytes } = await exportTflite(ir, file, { quantize: { calibration } });
+  const { bytes: qBytes } = await exportTflite(ir, file, {
+    quantize: { calibration, weightGranularity: 'per-channel' },
+  });
   console.log(`int8 size: float ${fBytes} B, int8 ${qBytes} B, ratio ${(qBytes / fBytes).toFixed(3)}`);
   expect(qBytes / fBytes).toBeLessThanOrEqual(0.3);
   const model = readTfliteModel(new Uint8Array(readFileSync(file)));
@@ -99,4 +103,32 @@ it('is ≤ 30% of the float file with per-channel int8 conv weights and int32 bi
     expect(ops).toContain(op);
   expect(model.tensors[model.inputs[0]].type).toBe('FLOAT32');
   expect(model.tensors[model.outputs[0]].type).toBe('FLOAT32');
+});
+
+it('calibrates the BN-folded graph: a folded conv output gets the range after its batch norm', () => {
+  const shape: Shape3 = [28, 28, 1];
+  const calibration = randomImages(shape, 16, 11);
+  const ir = fitBatchNormStats(mobilenetLike(shape, { width: 1 }), calibration);
+  // the float range of every batch norm's output, from the unfolded IR
+  const bnRange = new Map<string, [number, number]>();
+  runModelIR(ir, stack(calibration), calibration.length, {
+    onNode: (n, out) => {
+      if (n.op !== 'batchNorm') return;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of out) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      bnRange.set(n.inputs[0], [lo, hi]);
+    },
+  });
+  const model = readTfliteModel(buildTflite(ir, { quantize: { calibration } }));
+  const folded = new Set(foldBatchNorm(ir).nodes.map((n) => n.name));
+  let checked = 0;
+  for (const t of model.tensors) {
+    const r = bnRange.get(t.name); // tensor named after a conv whose batch norm was folded into it (no fused act)
+    if (!r || !folded.has(t.name)) continue;
+    expect(t.quantization!.scale[0]).toBeCloseTo(activationQuantParams(...r).scale, 6);
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(2);
+  expect(calibrate(ir, calibration).get(ir.nodes.find((n) => n.op === 'batchNorm')!.name)).toBeUndefined();
 });

@@ -3,7 +3,7 @@
  * activations calibrated from min/max, per-channel symmetric int8 weights, int32 biases with
  * `scale = input_scale × weight_scale[c]`.
  */
-import { NetAugError, type ModelIR } from '@netaug/core';
+import { NetAugError, foldBatchNorm, type IRNode, type ModelIR } from '@netaug/core';
 import { runModelIR } from '../reference/run-model-ir';
 
 // Local copies: inside jest's vm sandbox every access to the global `Math` is ~40× slower than a local.
@@ -20,9 +20,12 @@ export type CalibrationRanges = Map<string, [number, number]>;
 
 /**
  * Runs the float reference executor over the calibration images and records the min and max of every node's
- * output. Images are NHWC Float32Arrays of the IR's input size.
+ * output, on the BN-folded IR: the graph the TFLite export lowers, so a batch norm folded into its conv has
+ * no entry of its own and the conv's entry is the range after the batch norm. Images are NHWC Float32Arrays
+ * of the IR's input size.
  */
-export function calibrate(ir: ModelIR, images: readonly Float32Array[], batchSize = 16): CalibrationRanges {
+export function calibrate(irIn: ModelIR, images: readonly Float32Array[], batchSize = 16): CalibrationRanges {
+  const ir = foldBatchNorm(irIn);
   if (!images.length) {
     throw new NetAugError('INVALID_ARGUMENT', 'int8 quantization needs at least one calibration image', {
       hint: 'pass quantize.calibration: Float32Array[] (NHWC images, ~100–500 representative examples)',
@@ -69,6 +72,110 @@ export function calibrate(ir: ModelIR, images: readonly Float32Array[], batchSiz
     });
   }
   return ranges;
+}
+
+/** Weight quantization granularity of one conv / depthwise / dense layer. */
+export type WeightGranularity = 'per-channel' | 'per-tensor';
+
+/** Measured weight-rounding noise of one weight layer (see {@link measureWeightNoise}). */
+export interface WeightNoise {
+  /** IR node (of the BN-folded IR). */
+  node: string;
+  channels: number;
+  /** Per output channel: RMS over the calibration outputs of `conv(x, dequant(q(W)) − W)`, per-channel weights. */
+  perChannelRms: Float64Array;
+  /** The same with one scale for the whole tensor. */
+  perTensorRms: Float64Array;
+}
+
+/**
+ * Measures, on calibration images, the error that rounding the weights to int8 adds to each output channel
+ * of every conv2d / depthwiseConv2d / dense node of a BN-folded IR, for per-channel and for per-tensor
+ * symmetric weight scales: the layer is re-run with weights `dequant(q(W)) − W` on its float inputs (the
+ * error is linear in the weights), and the RMS over images and positions is taken per output channel.
+ */
+export function measureWeightNoise(
+  folded: ModelIR,
+  images: readonly Float32Array[],
+  batchSize = 8,
+): Map<string, WeightNoise> {
+  const weighted = folded.nodes.filter(
+    (n): n is Extract<IRNode, { op: 'conv2d' | 'depthwiseConv2d' | 'dense' }> =>
+      n.op === 'conv2d' || n.op === 'depthwiseConv2d' || n.op === 'dense',
+  );
+  // one extra node per layer and granularity reading the same input, with the weight error as its weight
+  const probes = new Map<string, { layer: string; kind: WeightGranularity; cout: number }>();
+  const extra: IRNode[] = [];
+  for (const n of weighted) {
+    const cout = n.op === 'depthwiseConv2d' ? n.weight.shape[2] : n.weight.shape[n.weight.shape.length - 1];
+    for (const kind of ['per-channel', 'per-tensor'] as const) {
+      const w = n.weight.data;
+      const q =
+        kind === 'per-tensor'
+          ? quantizePerTensorSymmetric(w, cout)
+          : quantizePerChannel(w, [w.length / cout, cout], 1);
+      const dw = new Float32Array(w.length);
+      for (let i = 0; i < w.length; i++) dw[i] = q.data[i] * q.scales[i % cout] - w[i];
+      const name = `${n.name}/weight-noise/${kind}`;
+      extra.push({ ...n, name, weight: { shape: n.weight.shape, data: dw }, bias: undefined } as IRNode);
+      probes.set(name, { layer: n.name, kind, cout });
+    }
+  }
+  const sums = new Map<string, Float64Array>();
+  const counts = new Map<string, number>();
+  const probeIR: ModelIR = { ...folded, nodes: [...folded.nodes, ...extra] };
+  const [h, w, c] = folded.inputShape;
+  for (let start = 0; start < images.length; start += batchSize) {
+    const chunk = images.slice(start, start + batchSize);
+    const batch = new Float32Array(chunk.length * h * w * c);
+    chunk.forEach((img, i) => batch.set(img, i * h * w * c));
+    runModelIR(probeIR, batch, chunk.length, {
+      onNode: (node, out) => {
+        const p = probes.get(node.name);
+        if (!p) return;
+        let s = sums.get(node.name);
+        if (!s) sums.set(node.name, (s = new Float64Array(p.cout)));
+        for (let i = 0; i < out.length; i++) s[i % p.cout] += out[i] * out[i];
+        if (p.kind === 'per-tensor') counts.set(p.layer, (counts.get(p.layer) ?? 0) + out.length / p.cout);
+      },
+    });
+  }
+  const result = new Map<string, WeightNoise>();
+  for (const n of weighted) {
+    const m = counts.get(n.name) ?? 1;
+    const rms = (kind: WeightGranularity) =>
+      Float64Array.from(sums.get(`${n.name}/weight-noise/${kind}`)!, (v) => Math.sqrt(v / m));
+    const perTensorRms = rms('per-tensor');
+    result.set(n.name, {
+      node: n.name,
+      channels: perTensorRms.length,
+      perChannelRms: rms('per-channel'),
+      perTensorRms,
+    });
+  }
+  return result;
+}
+
+/**
+ * Whether one weight scale for the whole tensor is enough for a layer. `baseNoise2[c]` is the mean squared
+ * int8 error the layer's output channel `c` has anyway, without its own weight rounding: the noise that
+ * quantized activations carry in from the layers before, plus the rounding of the output tensor to its int8
+ * grid. Per-tensor is chosen when, in every output channel, `base + weightNoise²` with one weight scale is at
+ * most `1 + tolerance` times the same with per-channel scales, i.e. when per-channel scales would not make the
+ * layer's output measurably more accurate.
+ */
+export function chooseWeightGranularity(
+  noise: WeightNoise,
+  baseNoise2: ArrayLike<number>,
+  tolerance: number,
+): { granularity: WeightGranularity; worstRatio: number } {
+  let worst = 1;
+  for (let c = 0; c < noise.channels; c++) {
+    const b = baseNoise2[c];
+    const r = (b + noise.perTensorRms[c] ** 2) / (b + noise.perChannelRms[c] ** 2);
+    if (r > worst) worst = r;
+  }
+  return { granularity: worst <= 1 + tolerance ? 'per-tensor' : 'per-channel', worstRatio: worst };
 }
 
 /** Asymmetric int8 parameters covering `[min, max]` (extended to include 0, as TFLite requires). */

@@ -118,6 +118,26 @@ function int64Vector(b: Builder, values: readonly number[]): number {
   return b.endVector();
 }
 
+/**
+ * Writes each distinct vector once and lets every table that holds the same values point at it. A flatbuffer
+ * is a DAG of offsets, so shared vectors are valid (the flatbuffers verifier checks bounds and alignment, not
+ * uniqueness) and readers see ordinary vectors. Used for tensor shapes and quantization zero points (all zeros
+ * of one length for every per-channel tensor with that many channels: 8 bytes a channel otherwise).
+ */
+class SharedVectors {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly b: Builder) {}
+  get(kind: 'i32' | 'i64', values: readonly number[]): number {
+    const key = `${kind}:${values.join(',')}`;
+    let off = this.cache.get(key);
+    if (off === undefined) {
+      off = kind === 'i32' ? int32Vector(this.b, values) : int64Vector(this.b, values);
+      this.cache.set(key, off);
+    }
+    return off;
+  }
+}
+
 function offsetVector(b: Builder, offsets: readonly number[]): number {
   b.startVector(4, offsets.length, 4);
   for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]);
@@ -131,10 +151,10 @@ function alignedByteVector(b: Builder, data: Uint8Array): number {
   return b.endVector();
 }
 
-function writeQuantization(b: Builder, q: TflQuantization): number {
+function writeQuantization(b: Builder, q: TflQuantization, shared: SharedVectors): number {
   const F = Fields.QuantizationParameters;
   const scale = float32Vector(b, q.scale);
-  const zp = int64Vector(b, q.zeroPoint);
+  const zp = shared.get('i64', q.zeroPoint);
   b.startObject(7);
   b.addFieldOffset(F.scale, scale, 0);
   b.addFieldOffset(F.zero_point, zp, 0);
@@ -142,11 +162,11 @@ function writeQuantization(b: Builder, q: TflQuantization): number {
   return b.endObject();
 }
 
-function writeTensor(b: Builder, t: TflTensor): number {
+function writeTensor(b: Builder, t: TflTensor, shared: SharedVectors): number {
   const F = Fields.Tensor;
-  const shape = int32Vector(b, t.shape);
+  const shape = shared.get('i32', t.shape);
   const name = b.createString(t.name);
-  const quant = t.quantization ? writeQuantization(b, t.quantization) : 0;
+  const quant = t.quantization ? writeQuantization(b, t.quantization, shared) : 0;
   b.startObject(6);
   b.addFieldOffset(F.shape, shape, 0);
   b.addFieldInt8(F.type, TensorType[t.type], 0);
@@ -262,7 +282,8 @@ export function writeTfliteModel(model: TflModel): Uint8Array {
     return b.endObject();
   });
   const sg = model.subgraph;
-  const tensors = sg.tensors.map((t) => writeTensor(b, t));
+  const shared = new SharedVectors(b);
+  const tensors = sg.tensors.map((t) => writeTensor(b, t, shared));
   const operators = sg.operators.map((o) => writeOperator(b, o));
   const S = Fields.SubGraph;
   const tensorsVec = offsetVector(b, tensors);
