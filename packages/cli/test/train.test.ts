@@ -101,6 +101,35 @@ describe('netaug train / eval / export', () => {
     expect(r.params).toBe(305482); // the ImageNet form has the same weights as the small-input form
   });
 
+  it('exports int8 TFLite with per-layer weight scales (smaller) or per-channel everywhere, verified in LiteRT.js', async () => {
+    const sizes: Record<string, number> = {};
+    for (const mode of ['auto', 'per-channel']) {
+      const c = capture();
+      const out = join(tmp, `int8-${mode}`);
+      const args = ['export', '--run', run, '--format', 'tflite-int8', '--out', out, '--calibration', '64'];
+      expect(await runCli([...args, '--int8-weights', mode, '--verify', '50', '--json'], c.io)).toBe(0);
+      const r = JSON.parse(c.out);
+      expect(r).toMatchObject({ format: 'tflite-int8', verifiedImages: 50 });
+      expect(r.top1Agreement).toBeGreaterThan(0.5);
+      sizes[mode] = r.bytes;
+    }
+    expect(sizes.auto).toBeLessThan(sizes['per-channel']);
+    const c = capture();
+    const bad = [
+      'export',
+      '--run',
+      run,
+      '--format',
+      'tflite-int8',
+      '--out',
+      join(tmp, 'x8'),
+      '--int8-weights',
+      'none',
+    ];
+    expect(await runCli(bad, c.io)).toBe(1);
+    expect(c.err).toMatch(/--int8-weights must be auto or per-channel, got 'none'/);
+  });
+
   it('refuses --c-header for a non-TFLite format before writing anything', async () => {
     const c = capture();
     const out = join(tmp, 'nope');

@@ -12,6 +12,7 @@ interface ExportFlags {
   verify?: number | boolean;
   cHeader?: boolean;
   foldBn?: boolean;
+  int8Weights: string;
   json?: boolean;
 }
 
@@ -34,6 +35,11 @@ export function registerExport(program: Command, io: Output): void {
       '--verify [n]',
       'run the exported file in its runtime on n test images (default 1000) and compare with tfjs',
     )
+    .option(
+      '--int8-weights <mode>',
+      'int8 weight scales: auto (per layer, per-tensor where it adds ≤ 50% output noise) or per-channel',
+      'auto',
+    )
     .option('--c-header', 'also write model_data.h (byte array) for TFLite-Micro')
     .option('--fold-bn', 'fold batch-norm into convolutions (tfjs, onnx; TFLite always folds)')
     .option('--json', 'print JSON')
@@ -44,6 +50,9 @@ export function registerExport(program: Command, io: Output): void {
     .action(async (flags: ExportFlags) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) {
         throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${flags.format}'`);
+      }
+      if (flags.int8Weights !== 'auto' && flags.int8Weights !== 'per-channel') {
+        throw new UsageError(`--int8-weights must be auto or per-channel, got '${flags.int8Weights}'`);
       }
       let verify: number | undefined;
       if (flags.verify === true) verify = 1000;
@@ -57,6 +66,7 @@ export function registerExport(program: Command, io: Output): void {
         verify,
         cHeader: flags.cHeader,
         foldBn: flags.foldBn,
+        int8Weights: flags.int8Weights,
       });
       if (flags.json) {
         io.out(JSON.stringify(r, null, 2) + '\n');

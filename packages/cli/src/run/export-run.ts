@@ -17,6 +17,8 @@ export interface ExportRunOptions {
   verify?: number;
   cHeader?: boolean;
   foldBn?: boolean;
+  /** int8 weight scales: per layer as measured (`auto`) or one per output channel everywhere. */
+  int8Weights?: 'auto' | 'per-channel';
 }
 
 export interface ExportRunResult {
@@ -62,7 +64,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     written = await ex.exportModel(run.ir, {
       format: 'tflite-int8',
       out: file,
-      quantize: { calibration: images },
+      quantize: { calibration: images, weightGranularity: o.int8Weights ?? 'auto' },
     });
   } else if (o.format === 'tfjs') {
     written = await ex.exportModel(run.ir, { format: 'tfjs', out: o.out, foldBN: o.foldBn });
