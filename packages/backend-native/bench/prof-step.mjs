@@ -24,7 +24,13 @@ await ensureGradients();
 const B = Number(batchArg);
 const [model, H, C, width] =
   which === 'v2' ? ['mobilenetv2', 32, 3, 0.35] : ['mobilenetv2-tiny', 28, 1, undefined];
-const net = createSupernet(model, { numClasses: 10, inputShape: [H, H, C], smallInput: true, width });
+const net = createSupernet(model, {
+  numClasses: 10,
+  inputShape: [H, H, C],
+  smallInput: true,
+  width,
+  tinyOnly: strat !== 'netaug',
+});
 const images = new Float32Array(B * H * H * C).map(() => Math.random());
 const batch = { images, labels: Int32Array.from({ length: B }, (_, i) => i % 10), shape: [B, H, H, C] };
 const opt = createOptimizer(

@@ -74,7 +74,10 @@ const probe = spawnSync(
 );
 if (probe.status !== 0) fail(`built, but it does not load: ${firstError(probe.stderr ?? '')}`);
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-fs.copyFileSync(built, path.join(root, 'dist', ADDON));
+// copy, then rename: a running process that has the old addon mapped keeps its (unlinked) file intact
+const target = path.join(root, 'dist', ADDON);
+fs.copyFileSync(built, `${target}.tmp`);
+fs.renameSync(`${target}.tmp`, target);
 const info = JSON.parse(probe.stdout);
 record({
   ok: true,

@@ -54,6 +54,18 @@ export interface NativeAddon {
   /** op 0 relu, 1 relu6. */
   eltwise(op: 0 | 1, x: Float32Array, y: Float32Array): void;
   eltwiseGrad(op: 0 | 1, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** SGD with momentum: `g' = g + wd·w`, `buf' = m·buf + g'`, `d = g' + m·buf'` (Nesterov) or `buf'`, `w' = w − lr·d`. */
+  sgdUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    buf: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+    wOut: Float32Array,
+    bufOut: Float32Array,
+  ): void;
   /** op 0 add, 1 sub, 2 mul, 3 div; mode 0 same shape, 1 scalar b, 2 scalar a, 3/4 b/a repeats every `inner`. */
   binary(
     op: 0 | 1 | 2 | 3,

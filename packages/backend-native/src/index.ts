@@ -14,3 +14,4 @@ export {
 } from './register';
 export { findAddon, type NativeAddon } from './addon';
 export { convGeometry } from './kernels/conv';
+export { SGD_UPDATE, type SgdUpdateAttrs } from './kernels/optim';

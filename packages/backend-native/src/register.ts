@@ -8,6 +8,7 @@ import { matMulKernels } from './kernels/matmul';
 import { batchNormKernels } from './kernels/batch-norm';
 import { eltwiseKernels } from './kernels/eltwise';
 import { arithKernels } from './kernels/arith';
+import { optimKernels } from './kernels/optim';
 import { ensureRelu6Gradient } from './gradients';
 import { BufferPool } from './pool';
 
@@ -30,6 +31,7 @@ const FACTORIES: Record<string, KernelFactory> = {
   ...(batchNormKernels as unknown as Record<string, KernelFactory>),
   ...(eltwiseKernels as unknown as Record<string, KernelFactory>),
   ...(arithKernels as unknown as Record<string, KernelFactory>),
+  ...(optimKernels as unknown as Record<string, KernelFactory>),
 };
 
 /** Kernels the `native` backend runs in the addon; every other kernel is tfjs-backend-cpu's. */

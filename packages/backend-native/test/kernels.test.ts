@@ -166,6 +166,73 @@ describe('NetAugBatchNormTrain / Grad vs the JS reference (the cpu kernels of @n
   });
 });
 
+describe('NetAugSgdUpdate', () => {
+  /** The update as @netaug/trainer's Sgd writes it in tf ops (cpu backend: one float32 rounding per op). */
+  const composite = (
+    w: tf.Tensor,
+    g: tf.Tensor,
+    buf: tf.Tensor,
+    a: { lr: number; momentum: number; weightDecay: number; nesterov: boolean },
+  ) => {
+    let gi = g;
+    if (a.weightDecay > 0) gi = tf.add(gi, tf.mul(w, a.weightDecay));
+    const nb = tf.add(tf.mul(buf, a.momentum), gi);
+    const d = a.nesterov ? tf.add(gi, tf.mul(nb, a.momentum)) : nb;
+    return [tf.sub(w, tf.mul(d, a.lr)), nb];
+  };
+  test.each([
+    [[7], 0.1, 0.9, 4e-5, true],
+    [[3, 3, 17, 5], 0.05, 0.9, 4e-5, true],
+    [[40000], 0.01, 0.9, 0, true],
+    [[257, 131], 0.3, 0.5, 1e-3, false],
+  ] as [number[], number, number, number, boolean][])(
+    '%j lr %p momentum %p wd %p nesterov %p: the same bits as the tf-op update, close to float64',
+    async (shape, lr, momentum, weightDecay, nesterov) => {
+      const attrs = { lr, momentum, weightDecay, nesterov };
+      const w = f32(shape, 31);
+      const g = f32(shape, 32);
+      const buf = f32(shape, 33);
+      const [nw, nb] = await runKernelOn('native', 'NetAugSgdUpdate', { w, g, buf }, attrs);
+      await useBackend('cpu');
+      const [cw, cb] = tf.tidy(() =>
+        composite(
+          tf.tensor(w.values, shape),
+          tf.tensor(g.values, shape),
+          tf.tensor(buf.values, shape),
+          attrs,
+        ).map((t) => Float32Array.from(t.dataSync() as Float32Array)),
+      );
+      expect(bitEqual(nw.values, cw)).toBe(true);
+      expect(bitEqual(nb.values, cb)).toBe(true);
+      // an independent float64 evaluation of the same formula
+      let worst = 0;
+      for (let i = 0; i < w.values.length; i++) {
+        const gi = g.values[i] + weightDecay * w.values[i];
+        const b = momentum * buf.values[i] + gi;
+        const ref = w.values[i] - lr * (nesterov ? gi + momentum * b : b);
+        worst = Math.max(worst, Math.abs(ref - nw.values[i]), Math.abs(b - nb.values[i]));
+      }
+      expect(worst).toBeLessThan(1e-6);
+    },
+  );
+
+  test('mismatched shapes are rejected', async () => {
+    await expect(
+      runKernelOn(
+        'native',
+        'NetAugSgdUpdate',
+        { w: f32([5], 1), g: f32([6], 2), buf: f32([5], 3) },
+        {
+          lr: 0.1,
+          momentum: 0.9,
+          weightDecay: 0,
+          nesterov: true,
+        },
+      ),
+    ).rejects.toThrow(/one shape/);
+  });
+});
+
 describe('element-wise kernels', () => {
   test('Relu, Relu6 and NetAugRelu6Grad (including 0, 6 and NaN)', async () => {
     const x = f32([3, 50, 41], 15);

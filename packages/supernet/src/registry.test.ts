@@ -80,6 +80,50 @@ describe('registry', () => {
     b.dispose();
   });
 
+  it('tinyOnly allocates the tiny model alone, initialised as the first channels of the supernet', () => {
+    for (const [model, input] of [
+      ['mobilenetv2-tiny', [28, 28, 1]],
+      ['mobilenetv3', [32, 32, 3]],
+    ] as const) {
+      const opts = { numClasses: 10, inputShape: [...input] as Shape3, smallInput: true, seed: 3 };
+      const full = createSupernet(model, opts);
+      const tiny = createSupernet(model, { ...opts, tinyOnly: true });
+      expect(tiny.space).toEqual({ widthMults: [1], expandFactors: [1] });
+      full.setActive('min');
+      const a = full.extract();
+      const b = tiny.extract();
+      expect(b.nodes.map((n) => n.name)).toEqual(a.nodes.map((n) => n.name));
+      // every weight of the tiny model is the same number, and the tiny-only net holds nothing else
+      const weights = (ir: typeof a) =>
+        ir.nodes.flatMap((n) =>
+          Object.values(n).filter(
+            (v): v is { shape: number[]; data: Float32Array } =>
+              !!v && typeof v === 'object' && 'data' in v && v.data instanceof Float32Array,
+          ),
+        );
+      const wa = weights(a);
+      const wb = weights(b);
+      expect(wb.length).toBe(wa.length);
+      expect(wb.length).toBeGreaterThan(10);
+      wa.forEach((t, i) => {
+        expect(wb[i].shape).toEqual(t.shape);
+        expect(wb[i].data.filter((x, j) => x !== t.data[j]).length).toBe(0);
+      });
+      const count = (net: typeof full) => net.variables().reduce((s, v) => s + v.variable.size, 0);
+      expect(count(tiny)).toBe(wb.reduce((s, t) => s + t.data.length, 0));
+      expect(count(full)).toBeGreaterThan(5 * count(tiny));
+      // the same logits
+      const x = tf.randomUniform([2, ...input]);
+      const ya = full.forward(x);
+      const yb = tiny.forward(x);
+      expect(Array.from(yb.dataSync())).toEqual(Array.from(ya.dataSync()));
+      expect(ya.shape).toEqual([2, 10]);
+      tf.dispose([x, ya, yb]);
+      full.dispose();
+      tiny.dispose();
+    }
+  });
+
   it('rejects bad arguments with typed errors', () => {
     const ok = { numClasses: 10, inputShape: [32, 32, 3] as Shape3, smallInput: true };
     expectError(

@@ -1,12 +1,15 @@
+import * as tf from '@tensorflow/tfjs-core';
 import {
   DEFAULT_AUGMENT_SPACE,
   NetAugError,
   profile,
   validateFactorList,
+  type AugmentSpace,
   type Profile,
   type Shape3,
 } from '@netaug/core';
 import { resolveArch } from './arch-spec';
+import { copyLeadingBlock } from './layers/slice-first';
 import { MobileNetSupernet } from './mobilenet-supernet';
 import { ZOO, type ModelDefinition } from './zoo';
 
@@ -28,6 +31,13 @@ export interface CreateSupernetOptions {
   smallInput?: boolean;
   /** Seed of the weight init (and of the sampler used when `setActive` gets no rng). Default 0. */
   seed?: number;
+  /**
+   * Allocate only the tiny model's weights (augment space `[1]` / `[1]`), initialised exactly as the first-channel
+   * slices of the supernet these options describe. For baseline training: the same tiny model and the same
+   * initial weights as a NetAug run with the same seed, without computing gradients and optimizer updates for
+   * millions of weights the tiny model never uses. Default false.
+   */
+  tinyOnly?: boolean;
 }
 
 /** A zoo entry as {@link listModels} reports it. */
@@ -136,12 +146,37 @@ export function createSupernet(name: string, opts: CreateSupernetOptions): Mobil
   const inputShape = checkInputShape(name, opts.inputShape);
   const arch = resolveArch(def.spec(opts.width ?? def.defaultWidth ?? 1), inputShape[2], !!opts.smallInput);
   checkInputSize(name, inputShape, arch.totalStride);
-  return new MobileNetSupernet(name, arch, {
-    numClasses: opts.numClasses,
-    inputShape,
-    space: { widthMults: [...widthMults], expandFactors: [...expandFactors] },
-    seed: opts.seed,
+  const make = (space: AugmentSpace) =>
+    new MobileNetSupernet(name, arch, { numClasses: opts.numClasses, inputShape, space, seed: opts.seed });
+  const net = make({ widthMults: [...widthMults], expandFactors: [...expandFactors] });
+  if (!opts.tinyOnly) return net;
+  try {
+    return tinyOnlyCopy(net, make({ widthMults: [1], expandFactors: [1] }));
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Fills every variable of `tiny` (a tiny-only supernet) with the leading block of `full`'s variable of the same name. */
+function tinyOnlyCopy(full: MobileNetSupernet, tiny: MobileNetSupernet): MobileNetSupernet {
+  const byName = new Map(full.variables().map((v) => [v.name, v.variable]));
+  tf.tidy(() => {
+    for (const v of tiny.variables()) {
+      const src = byName.get(v.name);
+      if (
+        !src ||
+        src.shape.length !== v.variable.shape.length ||
+        src.shape.some((d, i) => d < v.variable.shape[i])
+      )
+        throw new NetAugError(
+          'INTERNAL',
+          `tinyOnly: no variable '${v.name}' of a matching shape in the supernet`,
+        );
+      const shape = v.variable.shape;
+      v.variable.assign(tf.tensor(copyLeadingBlock(src.dataSync() as Float32Array, src.shape, shape), shape));
+    }
   });
+  return tiny;
 }
 
 /** Params and MACs of a zoo model's tiny network (`extract()` at `min`). */

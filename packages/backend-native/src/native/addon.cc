@@ -162,6 +162,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad, "batchNormTrainGrad"));
   exports.Set("eltwise", Napi::Function::New(env, Eltwise, "eltwise"));
   exports.Set("eltwiseGrad", Napi::Function::New(env, EltwiseGrad, "eltwiseGrad"));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("copyBox", Napi::Function::New(env, CopyBox, "copyBox"));

@@ -74,6 +74,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo &info);
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo &info);
 Napi::Value Eltwise(const Napi::CallbackInfo &info);
 Napi::Value EltwiseGrad(const Napi::CallbackInfo &info);
+Napi::Value SgdUpdate(const Napi::CallbackInfo &info);
 Napi::Value ClearCaches(const Napi::CallbackInfo &info);
 Napi::Value TuneMalloc(const Napi::CallbackInfo &info);
 Napi::Value Binary(const Napi::CallbackInfo &info);

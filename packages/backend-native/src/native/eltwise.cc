@@ -35,6 +35,40 @@ NETAUG_CLONES void gradRange(int op, const float *dy, const float *x, float *dx,
   }
 }
 
+// The optimizer update, operation by operation as @netaug/trainer's tf-op SGD (float32, no fused
+// multiply-add), so both paths give the same bits.
+#if defined(__clang__)
+#define NETAUG_NO_CONTRACT
+#elif defined(__GNUC__)
+#define NETAUG_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define NETAUG_NO_CONTRACT
+#endif
+
+NETAUG_NO_CONTRACT void sgdRange(const float *w, const float *g, const float *buf, float lr, float m, float wd,
+                                 bool nesterov, float *wOut, float *bufOut, int64_t i0, int64_t i1) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  for (int64_t i = i0; i < i1; i++) {
+    float gi = g[i];
+    if (wd != 0.f) {
+      const float decay = w[i] * wd;
+      gi = gi + decay;
+    }
+    const float held = buf[i] * m;
+    const float nb = held + gi;
+    float d = nb;
+    if (nesterov) {
+      const float ahead = nb * m;
+      d = gi + ahead;
+    }
+    const float step = d * lr;
+    bufOut[i] = nb;
+    wOut[i] = w[i] - step;
+  }
+}
+
 template <typename F>
 void chunked(int64_t n, F &&f) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
@@ -66,6 +100,26 @@ Napi::Value EltwiseGrad(const Napi::CallbackInfo &info) {
   const float *x = f32(info, 2, "x", n, fn);
   float *dx = f32(info, 3, "dx", n, fn);
   chunked(n, [&](int64_t i0, int64_t i1) { gradRange(op, dy, x, dx, i0, i1); });
+  return info.Env().Undefined();
+}
+
+/**
+ * sgdUpdate(w, g, buf, lr, momentum, weightDecay, nesterov, wOut, bufOut): PyTorch's SGD step with momentum,
+ * g' = g + wd·w (wd = 0: none), buf' = m·buf + g', d = g' + m·buf' (Nesterov) or buf', w' = w − lr·d.
+ */
+Napi::Value SgdUpdate(const Napi::CallbackInfo &info) {
+  const char *fn = "sgdUpdate";
+  const float *w = f32(info, 0, "w", SIZE_MAX, fn);
+  const int64_t n = static_cast<int64_t>(f32Length(info, 0));
+  const float *g = f32(info, 1, "g", n, fn), *buf = f32(info, 2, "buf", n, fn);
+  const float lr = static_cast<float>(num(info, 3, "lr", fn));
+  const float m = static_cast<float>(num(info, 4, "momentum", fn));
+  const float wd = static_cast<float>(num(info, 5, "weightDecay", fn));
+  if (info.Length() <= 6 || !info[6].IsBoolean())
+    throw Napi::TypeError::New(info.Env(), "sgdUpdate: nesterov must be a boolean");
+  const bool nesterov = info[6].As<Napi::Boolean>().Value();
+  float *wOut = f32(info, 7, "wOut", n, fn), *bufOut = f32(info, 8, "bufOut", n, fn);
+  chunked(n, [&](int64_t i0, int64_t i1) { sgdRange(w, g, buf, lr, m, wd, nesterov, wOut, bufOut, i0, i1); });
   return info.Env().Undefined();
 }
 

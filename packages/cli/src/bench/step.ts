@@ -179,6 +179,8 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     width: c.width,
     smallInput: c.smallInput,
     seed: settings.seed,
+    // as `netaug train`: the baseline allocates (and updates) the tiny model's weights only
+    tinyOnly: !isNetaug,
   });
   let opt: ReturnType<typeof createOptimizer> | undefined;
   try {

@@ -67,6 +67,8 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     widthMults: cfg.widthMults,
     expandFactors: cfg.expandFactors,
     seed: cfg.seed,
+    // the baseline trains the tiny model alone: only its weights (initialised as in the NetAug run of this seed)
+    tinyOnly: cfg.strategy === 'baseline',
   });
   const memory = recomputeFor(cfg, supernet);
   log(

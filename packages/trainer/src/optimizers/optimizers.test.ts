@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NetAugError, type NamedVariable } from '@netaug/core';
 import { useCpu } from '../test-utils';
-import { createOptimizer } from './index';
+import { createOptimizer, SGD_UPDATE } from './index';
 
 beforeAll(useCpu);
 
@@ -41,6 +41,64 @@ describe('SGD (Nesterov, weight decay not on BN/bias)', () => {
     expect(p[1].variable.dataSync()[0]).toBeCloseTo(0.539, 6);
     expect(opt.getSlot('bn/mean', 'momentum')).toBeUndefined(); // non-trainable: no slot
     opt.dispose();
+  });
+
+  it('runs the fused NetAugSgdUpdate kernel when the backend has one, with the same hand-computed result', () => {
+    let calls = 0;
+    const seen: unknown[] = [];
+    // a JS kernel on the cpu backend for this test: the same formula, one float32 rounding per operation
+    tf.registerKernel({
+      kernelName: SGD_UPDATE,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs: ins, attrs, backend }) => {
+        const inputs = ins as Record<'w' | 'g' | 'buf', tf.TensorInfo>;
+        calls++;
+        seen.push({ ...attrs });
+        const b = backend as unknown as {
+          data: { get(id: object): { values: Float32Array } };
+          makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo;
+        };
+        const [w, g, buf] = [inputs.w, inputs.g, inputs.buf].map((t) => b.data.get(t.dataId).values);
+        const { lr, momentum: m, weightDecay: wd, nesterov } = attrs as Record<string, number & boolean>;
+        const f = Math.fround;
+        const nw = new Float32Array(w.length);
+        const nb = new Float32Array(w.length);
+        for (let i = 0; i < w.length; i++) {
+          const gi = wd ? f(g[i] + f(w[i] * f(wd))) : g[i];
+          nb[i] = f(f(buf[i] * f(m)) + gi);
+          const d = nesterov ? f(gi + f(nb[i] * f(m))) : nb[i];
+          nw[i] = f(w[i] - f(d * f(lr)));
+        }
+        return [
+          b.makeTensorInfo(inputs.w.shape, 'float32', nw),
+          b.makeTensorInfo(inputs.w.shape, 'float32', nb),
+        ];
+      },
+    });
+    try {
+      const p = params();
+      const opt = createOptimizer({ type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.01 }, p);
+      const before = tf.memory().numTensors;
+      step(opt, { 'conv/kernel': [0.5, -1], 'bn/beta': [1] }, 0.1);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(calls).toBe(2);
+      expect(seen).toEqual([
+        { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true },
+        { lr: 0.1, momentum: 0.9, weightDecay: 0, nesterov: true }, // no decay on BN / bias
+      ]);
+      expect(Array.from(p[0].variable.dataSync())).toEqual([
+        expect.closeTo(0.9031, 6),
+        expect.closeTo(2.1862, 6),
+      ]);
+      expect(p[1].variable.dataSync()[0]).toBeCloseTo(0.81, 6);
+      expect(Array.from(opt.getSlot('conv/kernel', 'momentum')!.dataSync())).toEqual([
+        expect.closeTo(0.51, 6),
+        expect.closeTo(-0.98, 6),
+      ]);
+      opt.dispose();
+    } finally {
+      tf.unregisterKernel(SGD_UPDATE, 'cpu');
+    }
   });
 
   it('state round-trips through getState/setState (JSON-free binary) and keeps iterations', () => {

@@ -10,6 +10,14 @@ export interface SgdOptions {
 }
 
 /**
+ * Name of the optional fused update kernel: inputs `{ w, g, buf }`, attrs `{ lr, momentum, weightDecay,
+ * nesterov }` (weightDecay 0 = none), outputs `[w', buf']` computed operation by operation in float32 exactly as
+ * {@link Sgd} does with tf ops (so both paths give the same bits). A backend that registers it (the `native`
+ * backend of @netaug/backend-native does) runs one kernel per variable instead of eight.
+ */
+export const SGD_UPDATE = 'NetAugSgdUpdate';
+
+/**
  * SGD with PyTorch semantics: `g ← grad + wd·w` (only for variables with `weightDecay: true`),
  * `buf ← m·buf + g`, step `d = g + m·buf` (Nesterov) or `d = buf`, then `w ← w − lr·d`.
  * The momentum buffer is the slot `momentum`.
@@ -34,8 +42,17 @@ export class Sgd extends NamedOptimizer {
     slots: Map<string, tf.Variable>,
   ): void {
     const w = p.variable;
+    const wd = this.weightDecay > 0 && p.weightDecay ? this.weightDecay : 0;
+    if (this.momentum > 0 && grad.dtype === 'float32' && tf.getKernel(SGD_UPDATE, tf.getBackend()) != null) {
+      const buf = slots.get('momentum')!;
+      const attrs = { lr, momentum: this.momentum, weightDecay: wd, nesterov: this.nesterov };
+      const [nw, nb] = tf.engine().runKernel(SGD_UPDATE, { w, g: grad, buf }, attrs) as tf.Tensor[];
+      buf.assign(nb);
+      w.assign(nw);
+      return;
+    }
     let g = grad;
-    if (this.weightDecay > 0 && p.weightDecay) g = tf.add(g, tf.mul(w, this.weightDecay));
+    if (wd > 0) g = tf.add(g, tf.mul(w, wd));
     let d = g;
     if (this.momentum > 0) {
       const buf = slots.get('momentum')!;
