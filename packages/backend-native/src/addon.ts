@@ -37,6 +37,8 @@ export interface NativeAddon {
     y: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
+    /** Activation after the normalisation: 0 none (default), 1 relu, 2 relu6. */
+    act?: 0 | 1 | 2,
   ): void;
   batchNormTrainGrad(
     dy: Float32Array,
@@ -50,6 +52,9 @@ export interface NativeAddon {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    /** The forward output (act ≠ 0): the gradient is that of act(batchNorm(x)). */
+    y?: Float32Array,
+    act?: 0 | 1 | 2,
   ): void;
   /** op 0 relu, 1 relu6. */
   eltwise(op: 0 | 1, x: Float32Array, y: Float32Array): void;

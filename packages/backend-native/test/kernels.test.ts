@@ -166,6 +166,137 @@ describe('NetAugBatchNormTrain / Grad vs the JS reference (the cpu kernels of @n
   });
 });
 
+describe('NetAugBatchNormActTrain / Grad: batch norm with ReLU / ReLU6 fused in', () => {
+  const shapes = [
+    [4, 7, 9, 24],
+    [64, 10],
+    [3, 1, 1, 5],
+  ];
+  /** act(batchNormTrain(x)) with separate kernels on `backend`, or the fused kernel on native. */
+  const run = async (
+    backend: 'native' | 'cpu',
+    shape: number[],
+    activation: 'relu' | 'relu6',
+    fused: boolean,
+    seed: number,
+  ) => {
+    await useBackend(backend);
+    const C = shape[shape.length - 1];
+    const xv = randomData(size(shape), seed);
+    for (let i = 0; i < xv.length; i++) xv[i] = xv[i] * 3 + 1;
+    const gamma = tf.tensor1d(randomData(C, seed + 1).map((g) => g * 4));
+    const beta = tf.tensor1d(randomData(C, seed + 2).map((b) => b * 8));
+    const w = tf.tensor(randomData(size(shape), seed + 3), shape);
+    const wm = tf.tensor1d(randomData(C, seed + 4));
+    const act = (y: tf.Tensor) => (activation === 'relu' ? tf.relu(y) : tf.relu6(y));
+    const out = tf.tidy(() => {
+      const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const r = fused
+          ? batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, activation)
+          : batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
+        const y = fused ? r.y : act(r.y);
+        // the mean output feeds the loss too (a non-zero dmean)
+        return { y, loss: tf.add(tf.sum(tf.mul(y, w)), tf.sum(tf.mul(r.mean, wm))) as tf.Scalar };
+      };
+      const x = tf.tensor(xv, shape);
+      const y = f(x, gamma, beta).y;
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a, b, c).loss)([x, gamma, beta]);
+      return [y, ...g].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    });
+    tf.dispose([gamma, beta, w, wm]);
+    return out;
+  };
+
+  test.each(shapes.flatMap((s) => [[s, 'relu'] as const, [s, 'relu6'] as const]))(
+    '%p %s: output and gradients are the bits of the unfused kernels (saturated values included)',
+    async (shape, activation) => {
+      const fused = await run('native', [...shape], activation, true, 40);
+      const plain = await run('native', [...shape], activation, false, 40);
+      const cpu = await run('cpu', [...shape], activation, false, 40);
+      const saturated = fused[0].filter((v) => v === 0 || v === 6).length;
+      expect(saturated).toBeGreaterThan(0);
+      if (activation === 'relu6' && size(shape) > 100)
+        expect(fused[0].filter((v) => v === 6).length).toBeGreaterThan(0);
+      for (let k = 0; k < 4; k++) {
+        expect(bitEqual(fused[k], plain[k])).toBe(true);
+        expect(relErr(fused[k], cpu[k])).toBeLessThan(2e-6);
+      }
+    },
+  );
+
+  test('ReLU6 gradient vs float64 finite differences (away from the kinks)', async () => {
+    const shape = [2, 3, 3, 4];
+    const C = 4;
+    const x = f32(shape, 21);
+    for (let i = 0; i < x.values.length; i++) x.values[i] *= 3;
+    const gamma = { shape: [C], values: new Float32Array([4, -3, 5, 2]) };
+    const beta = { shape: [C], values: new Float32Array([3, 1, 2, 0.5]) };
+    const gy = randomData(size(shape), 22);
+    /** float64 pre-activation z = batchNorm(x). */
+    const bn = (xv: Float64Array) => {
+      const rows = xv.length / C;
+      const out = new Float64Array(xv.length);
+      for (let c = 0; c < C; c++) {
+        let m = 0;
+        for (let r = 0; r < rows; r++) m += xv[r * C + c];
+        m /= rows;
+        let v = 0;
+        for (let r = 0; r < rows; r++) v += (xv[r * C + c] - m) ** 2;
+        v /= rows;
+        for (let r = 0; r < rows; r++)
+          out[r * C + c] = ((xv[r * C + c] - m) / Math.sqrt(v + 1e-3)) * gamma.values[c] + beta.values[c];
+      }
+      return out;
+    };
+    const z = bn(Float64Array.from(x.values));
+    // both kinds of saturation occur, and no z is so close to a kink that a difference step would cross it
+    expect(z.filter((v) => v <= 0).length).toBeGreaterThan(3);
+    expect(z.filter((v) => v >= 6).length).toBeGreaterThan(3);
+    expect(z.filter((v) => v > 0 && v < 6).length).toBeGreaterThan(10);
+    expect(Math.min(...z.map((v) => Math.min(Math.abs(v), Math.abs(v - 6))))).toBeGreaterThan(1e-3);
+    const fd = finiteDiff(x.values, gy, (xv) => bn(xv).map((v) => Math.min(Math.max(v, 0), 6)), 1e-6);
+    await useBackend('native');
+    const dx = tf.tidy(() => {
+      const g = tf.grad((t: tf.Tensor) => {
+        const r = batchNormTrain(t, tf.tensor1d(gamma.values), tf.tensor1d(beta.values), 1e-3, 'relu6');
+        return tf.sum(tf.mul(r.y, tf.tensor(gy, shape)));
+      })(tf.tensor(x.values, shape));
+      return Float32Array.from(g.dataSync() as Float32Array);
+    });
+    expect(relErr(dx, fd)).toBeLessThan(1e-3);
+  });
+
+  test('on native the forward and the gradient run as the two fused kernels, no separate ReLU6', async () => {
+    await useBackend('native');
+    const x = tf.tensor(randomData(2 * 3 * 3 * 4, 1), [2, 3, 3, 4]);
+    const gamma = tf.ones([4]) as tf.Tensor1D;
+    const beta = tf.zeros([4]) as tf.Tensor1D;
+    const info = await tf.profile(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(batchNormTrain(t, gamma, beta, 1e-3, 'relu6').y))(x),
+    );
+    expect(info.kernelNames).toEqual(
+      expect.arrayContaining(['NetAugBatchNormActTrain', 'NetAugBatchNormActTrainGrad']),
+    );
+    expect(info.kernelNames).not.toContain('Relu6');
+    expect(info.kernelNames).not.toContain('NetAugRelu6Grad');
+    tf.dispose([x, gamma, beta]);
+  });
+
+  test('a bad activation is rejected by name', async () => {
+    await expect(
+      runKernelOn(
+        'native',
+        'NetAugBatchNormActTrain',
+        { x: f32([4, 3], 1), gamma: f32([3], 2), beta: f32([3], 3) },
+        {
+          epsilon: 1e-3,
+          activation: 'hswish',
+        },
+      ),
+    ).rejects.toThrow(/relu or relu6, got hswish/);
+  });
+});
+
 describe('NetAugSgdUpdate', () => {
   /** The update as @netaug/trainer's Sgd writes it in tf ops (cpu backend: one float32 rounding per op). */
   const composite = (

@@ -9,9 +9,21 @@ import {
 
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD };
 
+/**
+ * Kernel names of training batch norm with a ReLU / ReLU6 fused after it (attrs `epsilon`, `activation`).
+ * Backends may register them (the `native` backend of @netaug/backend-native does); the forward returns
+ * `[act(y), mean, variance]`, the gradient kernel takes `{dy, x, y, gamma, mean, variance, dmean, dvariance}` with
+ * `y` the forward's (activated) output and returns `[dx, dgamma, dbeta]`.
+ */
+export const BATCH_NORM_ACT_TRAIN = 'NetAugBatchNormActTrain';
+export const BATCH_NORM_ACT_TRAIN_GRAD = 'NetAugBatchNormActTrainGrad';
+
+/** Activations {@link batchNormTrain} can apply after the normalisation. */
+export type BatchNormActivation = 'relu' | 'relu6';
+
 /** Result of {@link batchNormTrain}. */
 export interface BatchNormTrainResult<T extends tf.Tensor> {
-  /** `(x − mean) / √(variance + ε) · gamma + beta`, the shape of `x`. */
+  /** `act((x − mean) / √(variance + ε) · gamma + beta)` (no act unless one is given), the shape of `x`. */
   y: T;
   /** Batch mean per channel, `[C]`. */
   mean: tf.Tensor1D;
@@ -28,16 +40,37 @@ export interface BatchNormTrainResult<T extends tf.Tensor> {
  * `dbeta` in two passes over `x` and `dy`) — so the tape holds one node instead of ~15 and no `[N·H·W, C]`
  * temporaries. Gradients also flow through `mean` and `variance` if they are used. On other backends
  * (tfjs-node) the same maths runs as plain tf ops ({@link batchNormTrainOps}).
+ *
+ * `activation` (`relu` / `relu6`) is applied to `y`: in one kernel on backends that register
+ * {@link BATCH_NORM_ACT_TRAIN} (no separate activation pass, and its gradient is folded into the batch-norm
+ * gradient), else as `tf.relu` / `tf.relu6` after the batch norm.
  */
 export function batchNormTrain<T extends tf.Tensor>(
   x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon = 1e-5,
+  activation?: BatchNormActivation,
 ): BatchNormTrainResult<T> {
   check(x, gamma, beta, epsilon);
+  if (activation !== undefined && activation !== 'relu' && activation !== 'relu6') {
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      `batchNormTrain: activation must be relu or relu6, got ${String(activation)}`,
+    );
+  }
   registerBatchNormTrainKernels();
   const backendName = tf.getBackend();
+  if (activation !== undefined) {
+    if (tf.getKernel(BATCH_NORM_ACT_TRAIN, backendName) != null) {
+      const [y, mean, variance] = tf
+        .engine()
+        .runKernel(BATCH_NORM_ACT_TRAIN, { x, gamma, beta }, { epsilon, activation }) as tf.Tensor[];
+      return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    }
+    const r = batchNormTrain(x, gamma, beta, epsilon);
+    return { ...r, y: (activation === 'relu' ? tf.relu(r.y) : tf.relu6(r.y)) as T };
+  }
   if (tf.getKernel(BATCH_NORM_TRAIN, backendName) == null) return batchNormTrainOps(x, gamma, beta, epsilon);
   const [y, mean, variance] = tf
     .engine()
@@ -98,12 +131,36 @@ function check(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number)
 
 let gradientRegistered = false;
 
-/** Registers the gradient of the fused forward kernel (global, for every backend that has the kernels). */
+/** Registers the gradients of the fused forward kernels (global, for every backend that has the kernels). */
 function ensureGradient(): void {
-  if (gradientRegistered || tf.getGradient(BATCH_NORM_TRAIN) != null) {
-    gradientRegistered = true;
-    return;
-  }
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  if (tf.getGradient(BATCH_NORM_ACT_TRAIN) == null) registerActGradient();
+  if (tf.getGradient(BATCH_NORM_TRAIN) == null) registerPlainGradient();
+}
+
+function registerActGradient(): void {
+  tf.registerGradient({
+    kernelName: BATCH_NORM_ACT_TRAIN,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [true, true, true],
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [dy, dmean, dvariance] = dys as tf.Tensor[];
+      const [x, gamma, y, mean, variance] = saved;
+      // one kernel for all three gradients, run here (see the plain kernel's gradient below)
+      const [dx, dgamma, dbeta] = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_ACT_TRAIN_GRAD,
+          { dy, x, y, gamma, mean, variance, dmean, dvariance },
+          { epsilon: attrs.epsilon, activation: attrs.activation },
+        ) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+}
+
+function registerPlainGradient(): void {
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAIN,
     inputsToSave: ['x', 'gamma'],
@@ -123,7 +180,6 @@ function ensureGradient(): void {
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
   });
-  gradientRegistered = true;
 }
 
 // ---- cpu kernels (same loops on the cpu backend's arrays) ----

@@ -14,6 +14,8 @@ export {
   registerBatchNormTrainKernels,
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  BATCH_NORM_ACT_TRAIN,
+  BATCH_NORM_ACT_TRAIN_GRAD,
 } from './batch-norm-train';
-export type { BatchNormTrainResult } from './batch-norm-train';
+export type { BatchNormTrainResult, BatchNormActivation } from './batch-norm-train';
 export { recompute, isRecomputing } from './recompute';

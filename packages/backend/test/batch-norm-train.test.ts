@@ -145,8 +145,43 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTrain on %s', (backend) => {
     tf.dispose([x, g, b]);
   });
 
-  it('rejects bad shapes', () => {
+  it.each(['relu', 'relu6'] as const)(
+    'with activation %s (no fused kernel here): act of the plain output, gradients included',
+    (act) => {
+      const { x, g, b, r } = inputs([3, 4, 4, 5], 31);
+      const scaled = x.map((v) => v * 6); // values on both sides of 0 and 6
+      const ref = bnRef(scaled, g, b, 5);
+      const run = (withAct: boolean) =>
+        tf.tidy(() => {
+          const f = (t: tf.Tensor) => {
+            const out = batchNormTrain(t, tf.tensor1d(g), tf.tensor1d(b), EPS, withAct ? act : undefined).y;
+            return withAct ? out : act === 'relu' ? tf.relu(out) : tf.relu6(out);
+          };
+          const xt = tf.tensor(scaled, [3, 4, 4, 5]);
+          const y = f(xt);
+          const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(r, [3, 4, 4, 5]))))(xt);
+          return [y, dx].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+        });
+      const [y, dx] = run(true);
+      const [y0, dx0] = run(false);
+      expect(Array.from(y)).toEqual(Array.from(y0));
+      expect(Array.from(dx)).toEqual(Array.from(dx0));
+      const hi = act === 'relu' ? Infinity : 6;
+      expect(
+        relErr(
+          y,
+          ref.y.map((v) => Math.min(Math.max(v, 0), hi)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(y.filter((v) => v === 0).length).toBeGreaterThan(5);
+    },
+  );
+
+  it('rejects bad shapes and activations', () => {
     tf.tidy(() => {
+      expect(() =>
+        batchNormTrain(tf.ones([2, 3]), tf.ones([3]), tf.zeros([3]), EPS, 'hswish' as 'relu'),
+      ).toThrow(/activation must be relu or relu6, got hswish/);
       expect(() => batchNormTrain(tf.ones([2, 3]), tf.ones([4]), tf.zeros([3]))).toThrow(/shape/);
       expect(() => batchNormTrain(tf.ones([3]), tf.ones([3]), tf.zeros([3]))).toThrow(/rank/);
     });

@@ -47,6 +47,7 @@ export class ConvBnAct {
   /** Runs on `x` with `out` output channels (ignored by a depthwise conv, whose width is its input's). */
   apply(x: tf.Tensor4D, out: number, training: boolean): tf.Tensor4D {
     let y = this.conv instanceof DynamicConv2d ? this.conv.apply(x, out) : this.conv.apply(x);
+    if (this.bn && (this.act === 'relu' || this.act === 'relu6')) return this.bn.apply(y, training, this.act);
     if (this.bn) y = this.bn.apply(y, training);
     return applyActivation(y, this.act);
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IRTensor } from '@netaug/core';
-import { batchNormTrain, isRecomputing } from '@netaug/backend';
+import { batchNormTrain, isRecomputing, type BatchNormActivation } from '@netaug/backend';
+import { applyActivation } from './activation';
 import { filled, makeVariable, type TfNamedVariable } from './named-variable';
 import { sliceFirst, sliceFirstToIR } from './slice-first';
 
@@ -35,26 +36,37 @@ export class DynamicBatchNorm {
     this.runningVar = makeVariable(`${name}.runningVar`, [c], filled(c, 1), { trainable: false });
   }
 
-  /** Normalises `x` (`[N, H, W, C]`); in training mode also updates the running statistics `[:C]`. */
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+  /**
+   * Normalises `x` (`[N, H, W, C]`), then applies `activation` if given (in training mode fused into the batch
+   * norm where the backend has the kernel); in training mode also updates the running statistics `[:C]`.
+   */
+  apply(x: tf.Tensor4D, training: boolean, activation?: BatchNormActivation): tf.Tensor4D {
     const c = x.shape[3];
     const gamma = sliceFirst(this.gamma.variable, [c]) as tf.Tensor1D;
     const beta = sliceFirst(this.beta.variable, [c]) as tf.Tensor1D;
     if (!training) {
       const mean = sliceFirst(this.runningMean.variable, [c]) as tf.Tensor1D;
       const variance = sliceFirst(this.runningVar.variable, [c]) as tf.Tensor1D;
-      return tf.batchNorm4d(x, mean, variance, beta, gamma, this.epsilon);
+      return applyActivation(
+        tf.batchNorm4d(x, mean, variance, beta, gamma, this.epsilon),
+        activation ?? 'none',
+      );
     }
-    return this.applyTraining(x, gamma, beta);
+    return this.applyTraining(x, gamma, beta, activation);
   }
 
   /**
    * Training-mode normalisation with the fused kernel of `@netaug/backend` (one pass for the moments, one for
    * the output, a hand-written backward; plain tf ops on backends without the kernel).
    */
-  private applyTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
+  private applyTraining(
+    x: tf.Tensor4D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    activation?: BatchNormActivation,
+  ): tf.Tensor4D {
     const [n, h, w] = x.shape;
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon, activation);
     // the backward pass of a recomputed segment runs this again: the statistics were updated the first time
     if (!isRecomputing()) this.updateRunningStats(mean as tf.Tensor1D, variance as tf.Tensor1D, n * h * w);
     return y as tf.Tensor4D;
