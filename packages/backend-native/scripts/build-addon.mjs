@@ -45,7 +45,10 @@ let nodeGyp;
 try {
   nodeGyp = createRequire(path.join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  fail('node-gyp is not installed (devDependency of @netaug/backend-native)');
+  // an installed package has no devDependencies: npm runs install scripts with its own node-gyp
+  const bundled = process.env.npm_config_node_gyp;
+  if (bundled && fs.existsSync(bundled)) nodeGyp = bundled;
+  else fail('node-gyp is not installed (a devDependency here; npm provides its own to install scripts)');
 }
 
 // Build against the running node's own headers when they are installed (no download): /usr for Debian's
