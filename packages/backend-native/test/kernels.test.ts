@@ -25,6 +25,27 @@ beforeAll(() => {
 
 const f32 = (shape: number[], seed: number) => ({ shape, values: randomData(size(shape), seed) });
 
+/** float64 training batch norm over channels-last `xv` (`C` channels): y, mean and biased variance. */
+function bnRef64(xv: Float64Array, gamma: Float32Array, beta: Float32Array, C: number, eps: number) {
+  const rows = xv.length / C;
+  const y = new Float64Array(xv.length);
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let m = 0;
+    for (let r = 0; r < rows; r++) m += xv[r * C + c];
+    m /= rows;
+    let v = 0;
+    for (let r = 0; r < rows; r++) v += (xv[r * C + c] - m) ** 2;
+    v /= rows;
+    for (let r = 0; r < rows; r++)
+      y[r * C + c] = ((xv[r * C + c] - m) / Math.sqrt(v + eps)) * gamma[c] + beta[c];
+    mean[c] = m;
+    variance[c] = v;
+  }
+  return { y, mean, variance };
+}
+
 async function bothAgree(
   kernel: string,
   inputs: Record<string, { shape: number[]; values: Float32Array }>,
@@ -122,21 +143,8 @@ describe('NetAugBatchNormTrain / Grad vs the JS reference (the cpu kernels of @n
     const gv = randomData(C, 14);
     // float64 forward: L = Σ y·gy + Σ mean·gm + Σ var·gv
     const loss = (xv: Float64Array) => {
-      const rows = xv.length / C;
-      const out = new Float64Array(xv.length + 2 * C);
-      for (let c = 0; c < C; c++) {
-        let m = 0;
-        for (let r = 0; r < rows; r++) m += xv[r * C + c];
-        m /= rows;
-        let v = 0;
-        for (let r = 0; r < rows; r++) v += (xv[r * C + c] - m) ** 2;
-        v /= rows;
-        for (let r = 0; r < rows; r++)
-          out[r * C + c] = ((xv[r * C + c] - m) / Math.sqrt(v + 1e-3)) * gamma.values[c] + beta.values[c];
-        out[xv.length + c] = m;
-        out[xv.length + C + c] = v;
-      }
-      return out;
+      const { y, mean, variance } = bnRef64(xv, gamma.values, beta.values, C, 1e-3);
+      return Float64Array.from([...y, ...mean, ...variance]);
     };
     const weights = new Float32Array([...gy, ...gm, ...gv]);
     const fd = finiteDiff(x.values, weights, loss, 1e-4);
@@ -233,21 +241,7 @@ describe('NetAugBatchNormActTrain / Grad: batch norm with ReLU / ReLU6 fused in'
     const beta = { shape: [C], values: new Float32Array([3, 1, 2, 0.5]) };
     const gy = randomData(size(shape), 22);
     /** float64 pre-activation z = batchNorm(x). */
-    const bn = (xv: Float64Array) => {
-      const rows = xv.length / C;
-      const out = new Float64Array(xv.length);
-      for (let c = 0; c < C; c++) {
-        let m = 0;
-        for (let r = 0; r < rows; r++) m += xv[r * C + c];
-        m /= rows;
-        let v = 0;
-        for (let r = 0; r < rows; r++) v += (xv[r * C + c] - m) ** 2;
-        v /= rows;
-        for (let r = 0; r < rows; r++)
-          out[r * C + c] = ((xv[r * C + c] - m) / Math.sqrt(v + 1e-3)) * gamma.values[c] + beta.values[c];
-      }
-      return out;
-    };
+    const bn = (xv: Float64Array) => bnRef64(xv, gamma.values, beta.values, C, 1e-3).y;
     const z = bn(Float64Array.from(x.values));
     // both kinds of saturation occur, and no z is so close to a kink that a difference step would cross it
     expect(z.filter((v) => v <= 0).length).toBeGreaterThan(3);

@@ -135,48 +135,31 @@ let gradientRegistered = false;
 function ensureGradient(): void {
   if (gradientRegistered) return;
   gradientRegistered = true;
-  if (tf.getGradient(BATCH_NORM_ACT_TRAIN) == null) registerActGradient();
-  if (tf.getGradient(BATCH_NORM_TRAIN) == null) registerPlainGradient();
+  // plain: saved [x, gamma, mean, variance]; with activation also its output y (the activation's derivative)
+  if (tf.getGradient(BATCH_NORM_TRAIN) == null)
+    registerFusedGradient(BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, false);
+  if (tf.getGradient(BATCH_NORM_ACT_TRAIN) == null)
+    registerFusedGradient(BATCH_NORM_ACT_TRAIN, BATCH_NORM_ACT_TRAIN_GRAD, true);
 }
 
-function registerActGradient(): void {
+function registerFusedGradient(kernelName: string, gradKernel: string, withAct: boolean): void {
   tf.registerGradient({
-    kernelName: BATCH_NORM_ACT_TRAIN,
+    kernelName,
     inputsToSave: ['x', 'gamma'],
-    outputsToSave: [true, true, true],
+    outputsToSave: [withAct, true, true],
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const [dy, dmean, dvariance] = dys as tf.Tensor[];
-      const [x, gamma, y, mean, variance] = saved;
-      // one kernel for all three gradients, run here (see the plain kernel's gradient below)
-      const [dx, dgamma, dbeta] = tf
-        .engine()
-        .runKernel(
-          BATCH_NORM_ACT_TRAIN_GRAD,
-          { dy, x, y, gamma, mean, variance, dmean, dvariance },
-          { epsilon: attrs.epsilon, activation: attrs.activation },
-        ) as tf.Tensor[];
-      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-    },
-  });
-}
-
-function registerPlainGradient(): void {
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAIN,
-    inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const [dy, dmean, dvariance] = dys as tf.Tensor[];
-      const [x, gamma, mean, variance] = saved;
+      const [x, gamma, ...outs] = saved;
+      const y = withAct ? outs.shift() : undefined;
+      const [mean, variance] = outs;
       // One kernel computes all three gradients. It runs here, not lazily in the closures: the engine calls
       // each closure in its own tidy, which would dispose the two outputs that closure does not return.
-      const [dx, dgamma, dbeta] = tf
-        .engine()
-        .runKernel(
-          BATCH_NORM_TRAIN_GRAD,
-          { dy, x, gamma, mean, variance, dmean, dvariance },
-          { epsilon: attrs.epsilon },
-        ) as tf.Tensor[];
+      const inputs: tf.NamedTensorMap = { dy, x, gamma, mean, variance, dmean, dvariance };
+      if (y) inputs.y = y;
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(gradKernel, inputs, {
+        epsilon: attrs.epsilon,
+        ...(withAct ? { activation: attrs.activation } : {}),
+      }) as tf.Tensor[];
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
   });
