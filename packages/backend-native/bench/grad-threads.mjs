@@ -9,7 +9,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '@netaug/backend';
 import { nativeAddon } from '@netaug/backend-native';
 import { createSupernet } from '@netaug/supernet';
-import { trainStep, computeGradients, createOptimizer, baseline, labelSmoothing, ensureGradients } from '@netaug/trainer';
+import {
+  trainStep,
+  computeGradients,
+  createOptimizer,
+  baseline,
+  labelSmoothing,
+  ensureGradients,
+} from '@netaug/trainer';
 import { loadBuiltin } from '@netaug/data';
 import { Rng } from '@netaug/core';
 
@@ -29,17 +36,37 @@ async function batchAt(s) {
   }
   return { images, labels, shape: [B, 28, 28, 1] };
 }
-const net = createSupernet('mobilenetv2-tiny', { numClasses: 10, inputShape: [28, 28, 1], seed: 0, tinyOnly: true });
-const opt = createOptimizer({ type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 }, net.variables().filter((v) => v.trainable));
+const net = createSupernet('mobilenetv2-tiny', {
+  numClasses: 10,
+  inputShape: [28, 28, 1],
+  seed: 0,
+  tinyOnly: true,
+});
+const opt = createOptimizer(
+  { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 },
+  net.variables().filter((v) => v.trainable),
+);
 const strategies = [baseline(), labelSmoothing(0.1)];
-for (let s = 0; s < warm; s++) trainStep({ supernet: net, strategies, batch: await batchAt(s), epoch: 0, step: s, rng: new Rng(0) }, opt, 0.1);
+for (let s = 0; s < warm; s++)
+  trainStep(
+    { supernet: net, strategies, batch: await batchAt(s), epoch: 0, step: s, rng: new Rng(0) },
+    opt,
+    0.1,
+  );
 const batch = await batchAt(warm);
 const snapshot = net.variables().map((v) => v.variable.clone());
 function grads() {
   // restore the weights and running statistics, then one gradient
   net.variables().forEach((v, i) => v.variable.assign(snapshot[i]));
   return tf.tidy(() => {
-    const { grads: g } = computeGradients({ supernet: net, strategies, batch, epoch: 0, step: warm, rng: new Rng(0) });
+    const { grads: g } = computeGradients({
+      supernet: net,
+      strategies,
+      batch,
+      epoch: 0,
+      step: warm,
+      rng: new Rng(0),
+    });
     return Float64Array.from([...g.values()].flatMap((t) => Array.from(t.dataSync())));
   });
 }
@@ -57,4 +84,12 @@ const rel = (a, b) => {
   }
   return Math.sqrt(n / d);
 };
-console.log(JSON.stringify({ warmSteps: warm, params: g1.length, native1_vs_cpu: rel(g1, gc), native2_vs_cpu: rel(g2, gc), native1_vs_native2: rel(g1, g2) }));
+console.log(
+  JSON.stringify({
+    warmSteps: warm,
+    params: g1.length,
+    native1_vs_cpu: rel(g1, gc),
+    native2_vs_cpu: rel(g2, gc),
+    native1_vs_native2: rel(g1, g2),
+  }),
+);
