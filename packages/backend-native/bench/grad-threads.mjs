@@ -24,7 +24,7 @@ const warm = Number(process.argv[2] ?? 30);
 await initBackend({ prefer: 'native' });
 await ensureGradients();
 nativeAddon().setThreads(1);
-const B = 128;
+const B = Number(process.env.BATCH ?? 128);
 const ds = await loadBuiltin('fashion-mnist', { split: 'train' });
 async function batchAt(s) {
   const images = new Float32Array(B * 784);
