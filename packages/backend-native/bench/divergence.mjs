@@ -20,14 +20,7 @@ if (mode === 'compare') {
       relDiff: Math.abs(x.losses[s] - y.losses[s]) / x.losses[s],
     });
   }
-  const wa = Float32Array.from(x.weights);
-  const wb = Float32Array.from(y.weights);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < wa.length; i++) {
-    num += (wa[i] - wb[i]) ** 2;
-    den += wa[i] ** 2;
-  }
+  const { relL2 } = await import('./fmnist-tiny.mjs');
   console.log(
     JSON.stringify(
       {
@@ -35,7 +28,7 @@ if (mode === 'compare') {
         b: y.backend,
         steps: x.losses.length,
         perStep: rows,
-        weightsRelL2: Math.sqrt(num / den),
+        weightsRelL2: relL2(Float32Array.from(y.weights), Float32Array.from(x.weights)),
       },
       null,
       1,
@@ -46,50 +39,21 @@ if (mode === 'compare') {
 
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('@netaug/backend');
-const { createSupernet } = await import('@netaug/supernet');
-const { trainStep, createOptimizer, baseline, labelSmoothing, ensureGradients } =
-  await import('@netaug/trainer');
-const { loadBuiltin } = await import('@netaug/data');
+const { trainStep, ensureGradients } = await import('@netaug/trainer');
 const { Rng } = await import('@netaug/core');
 await initBackend({ prefer: mode });
 await ensureGradients();
 // NETAUG_UNFUSED=1: without the fused batch-norm + activation and SGD kernels (same maths as separate ops)
 if (process.env.NETAUG_UNFUSED === '1')
   for (const k of ['NetAugBatchNormActTrain', 'NetAugSgdUpdate']) tf.unregisterKernel(k, tf.getBackend());
+const { fmnistBatches, tinyBaseline } = await import('./fmnist-tiny.mjs');
 const steps = Number(a);
-const B = 128;
-const ds = await loadBuiltin('fashion-mnist', { split: 'train' });
-const net = createSupernet('mobilenetv2-tiny', {
-  numClasses: 10,
-  inputShape: [28, 28, 1],
-  seed: 0,
-  tinyOnly: true,
-});
-const opt = createOptimizer(
-  { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 },
-  net.variables().filter((v) => v.trainable),
-);
+const batchAt = await fmnistBatches(128);
+const { net, opt, strategies } = tinyBaseline();
 const losses = [];
 for (let s = 0; s < steps; s++) {
-  const images = new Float32Array(B * 784);
-  const labels = new Int32Array(B);
-  for (let i = 0; i < B; i++) {
-    const smp = await ds.get((s * B + i) % ds.size);
-    for (let j = 0; j < 784; j++) images[i * 784 + j] = (smp.image[j] - 0.286) / 0.353;
-    labels[i] = smp.label;
-  }
-  const r = trainStep(
-    {
-      supernet: net,
-      strategies: [baseline(), labelSmoothing(0.1)],
-      batch: { images, labels, shape: [B, 28, 28, 1] },
-      epoch: 0,
-      step: s,
-      rng: new Rng(0),
-    },
-    opt,
-    0.1,
-  );
+  const batch = await batchAt(s);
+  const r = trainStep({ supernet: net, strategies, batch, epoch: 0, step: s, rng: new Rng(0) }, opt, 0.1);
   losses.push(r.loss);
 }
 const weights = net.variables().flatMap((v) => Array.from(v.variable.dataSync()));

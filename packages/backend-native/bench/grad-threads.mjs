@@ -8,45 +8,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '@netaug/backend';
 import { nativeAddon } from '@netaug/backend-native';
-import { createSupernet } from '@netaug/supernet';
-import {
-  trainStep,
-  computeGradients,
-  createOptimizer,
-  baseline,
-  labelSmoothing,
-  ensureGradients,
-} from '@netaug/trainer';
-import { loadBuiltin } from '@netaug/data';
+import { trainStep, computeGradients, ensureGradients } from '@netaug/trainer';
 import { Rng } from '@netaug/core';
+import { fmnistBatches, relL2, tinyBaseline } from './fmnist-tiny.mjs';
 
 const warm = Number(process.argv[2] ?? 30);
 await initBackend({ prefer: 'native' });
 await ensureGradients();
 nativeAddon().setThreads(1);
-const B = Number(process.env.BATCH ?? 128);
-const ds = await loadBuiltin('fashion-mnist', { split: 'train' });
-async function batchAt(s) {
-  const images = new Float32Array(B * 784);
-  const labels = new Int32Array(B);
-  for (let i = 0; i < B; i++) {
-    const smp = await ds.get((s * B + i) % ds.size);
-    for (let j = 0; j < 784; j++) images[i * 784 + j] = (smp.image[j] - 0.286) / 0.353;
-    labels[i] = smp.label;
-  }
-  return { images, labels, shape: [B, 28, 28, 1] };
-}
-const net = createSupernet('mobilenetv2-tiny', {
-  numClasses: 10,
-  inputShape: [28, 28, 1],
-  seed: 0,
-  tinyOnly: true,
-});
-const opt = createOptimizer(
-  { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 },
-  net.variables().filter((v) => v.trainable),
-);
-const strategies = [baseline(), labelSmoothing(0.1)];
+const batchAt = await fmnistBatches(Number(process.env.BATCH ?? 128));
+const { net, opt, strategies } = tinyBaseline();
 for (let s = 0; s < warm; s++)
   trainStep(
     { supernet: net, strategies, batch: await batchAt(s), epoch: 0, step: s, rng: new Rng(0) },
@@ -75,21 +46,12 @@ nativeAddon().setThreads(2);
 const g2 = grads();
 await tf.setBackend('cpu');
 const gc = grads();
-const rel = (a, b) => {
-  let n = 0;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    n += (a[i] - b[i]) ** 2;
-    d += b[i] ** 2;
-  }
-  return Math.sqrt(n / d);
-};
 console.log(
   JSON.stringify({
     warmSteps: warm,
     params: g1.length,
-    native1_vs_cpu: rel(g1, gc),
-    native2_vs_cpu: rel(g2, gc),
-    native1_vs_native2: rel(g1, g2),
+    native1_vs_cpu: relL2(g1, gc),
+    native2_vs_cpu: relL2(g2, gc),
+    native1_vs_native2: relL2(g1, g2),
   }),
 );
