@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { probeAddon } from './probe-addon.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADDON = 'netaug_native.node';
@@ -70,18 +71,14 @@ if (r.status !== 0) {
 const built = path.join(root, 'build', 'Release', ADDON);
 if (!fs.existsSync(built)) fail(`node-gyp succeeded but ${path.relative(root, built)} is missing`);
 // Smoke-load it in a child process (a missing libdnnl.so shows here, not only at the first use).
-const probe = spawnSync(
-  process.execPath,
-  ['-e', `const a = require(${JSON.stringify(built)}); process.stdout.write(JSON.stringify(a.info()))`],
-  { encoding: 'utf8' },
-);
-if (probe.status !== 0) fail(`built, but it does not load: ${firstError(probe.stderr ?? '')}`);
+const probe = probeAddon(built);
+if (!probe.ok) fail(`built, but it does not load: ${firstError(probe.stderr)}`);
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
 // copy, then rename: a running process that has the old addon mapped keeps its (unlinked) file intact
 const target = path.join(root, 'dist', ADDON);
 fs.copyFileSync(built, `${target}.tmp`);
 fs.renameSync(`${target}.tmp`, target);
-const info = JSON.parse(probe.stdout);
+const info = probe.info;
 record({
   ok: true,
   onednn: info.onednn,

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { probeAddon } from './probe-addon.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (process.env.NETAUG_NATIVE_SKIP_BUILD === '1') process.exit(0);
@@ -26,15 +27,7 @@ function loadableBinary() {
   }
   for (const file of candidates) {
     if (!fs.existsSync(file)) continue;
-    const probe = spawnSync(
-      process.execPath,
-      [
-        '-e',
-        `const a = require(${JSON.stringify(file)}); if (a.loadError) throw new Error(a.loadError); a.info()`,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (probe.status === 0) return file;
+    if (probeAddon(file).ok) return file;
   }
   return null;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * One-step error along a training trajectory: follows native's run at `follow` threads and, at every step,
+ * also takes that step from the same weights, momentum and running statistics at `other` threads (and every
+ * `cpuEvery` steps on tfjs' cpu backend). Prints per-step the relative L2 distance of the two updates
+ * (‖Δa − Δb‖ / ‖Δb‖ over all variables) — a kernel that is wrong in some states shows up as an outlier.
+ * Usage: node bench/shadow.mjs [steps=469] [follow=2] [other=1] [cpuEvery=0]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '@netaug/backend';
+import { nativeAddon } from '@netaug/backend-native';
+import { trainStep, ensureGradients } from '@netaug/trainer';
+import { Rng } from '@netaug/core';
+import { fmnistBatches, tinyBaseline } from './fmnist-tiny.mjs';
+
+const [steps, follow, other, cpuEvery] = [469, 2, 1, 0].map((d, i) => Number(process.argv[2 + i] ?? d));
+await initBackend({ prefer: 'native' });
+await ensureGradients();
+const batchAt = await fmnistBatches(128);
+const { net, opt, strategies } = tinyBaseline();
+const vars = net.variables();
+
+const read = () => vars.map((v) => new Float32Array(v.variable.dataSync()));
+const restore = (w, st) => {
+  tf.tidy(() => vars.forEach((v, i) => v.variable.assign(tf.tensor(w[i], v.variable.shape))));
+  opt.setState(st);
+};
+function step(s, batch, backend, threads) {
+  if (tf.getBackend() !== backend) tf.setBackend(backend);
+  if (threads) nativeAddon().setThreads(threads);
+  const r = trainStep({ supernet: net, strategies, batch, epoch: 0, step: s, rng: new Rng(0) }, opt, 0.1);
+  return { loss: r.loss, w: read() };
+}
+function updDist(w0, a, b) {
+  let n = 0;
+  let d = 0;
+  for (let i = 0; i < w0.length; i++)
+    for (let j = 0; j < w0[i].length; j++) {
+      const da = a[i][j] - w0[i][j];
+      const db = b[i][j] - w0[i][j];
+      n += (da - db) ** 2;
+      d += db ** 2;
+    }
+  return Math.sqrt(n / d);
+}
+const rows = [];
+const tensors0 = tf.memory().numTensors;
+for (let s = 0; s < steps; s++) {
+  const batch = await batchAt(s);
+  const w0 = read();
+  const st0 = opt.getState();
+  const o = step(s, batch, 'native', other);
+  let cpu;
+  if (cpuEvery > 0 && s % cpuEvery === 0) {
+    restore(w0, st0);
+    cpu = step(s, batch, 'cpu');
+  }
+  restore(w0, st0);
+  const f = step(s, batch, 'native', follow);
+  const row = { step: s + 1, loss: f.loss, lossDiff: Math.abs(f.loss - o.loss), upd: updDist(w0, f.w, o.w) };
+  if (cpu)
+    Object.assign(row, { updFollowCpu: updDist(w0, f.w, cpu.w), updOtherCpu: updDist(w0, o.w, cpu.w) });
+  rows.push(row);
+  if (s % 25 === 0 || row.upd > 1e-4) console.error(JSON.stringify(row));
+}
+const u = rows.map((r) => r.upd).sort((a, b) => a - b);
+console.log(
+  JSON.stringify({
+    follow,
+    other,
+    steps,
+    updMedian: u[Math.floor(u.length / 2)],
+    updMax: u.at(-1),
+    worst: [...rows].sort((a, b) => b.upd - a.upd).slice(0, 5),
+    leakedTensors: tf.memory().numTensors - tensors0,
+  }),
+);
