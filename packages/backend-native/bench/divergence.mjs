@@ -39,23 +39,22 @@ if (mode === 'compare') {
 
 const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('@netaug/backend');
-const { trainStep, ensureGradients } = await import('@netaug/trainer');
-const { Rng } = await import('@netaug/core');
+const { ensureGradients } = await import('@netaug/trainer');
 await initBackend({ prefer: mode });
 await ensureGradients();
 // NETAUG_UNFUSED=1: without the fused batch-norm + activation and SGD kernels (same maths as separate ops)
 if (process.env.NETAUG_UNFUSED === '1')
   for (const k of ['NetAugBatchNormActTrain', 'NetAugSgdUpdate']) tf.unregisterKernel(k, tf.getBackend());
-const { fmnistBatches, tinyBaseline } = await import('./fmnist-tiny.mjs');
+const { fmnistBatches, sgdStep, tinyBaseline } = await import('./fmnist-tiny.mjs');
 const steps = Number(a);
 const batchAt = await fmnistBatches(128);
-const { net, opt, strategies } = tinyBaseline();
+const model = tinyBaseline();
 const losses = [];
 for (let s = 0; s < steps; s++) {
   const batch = await batchAt(s);
-  const r = trainStep({ supernet: net, strategies, batch, epoch: 0, step: s, rng: new Rng(0) }, opt, 0.1);
+  const r = sgdStep(model, batch, s);
   losses.push(r.loss);
 }
-const weights = net.variables().flatMap((v) => Array.from(v.variable.dataSync()));
+const weights = model.net.variables().flatMap((v) => Array.from(v.variable.dataSync()));
 fs.writeFileSync(b, JSON.stringify({ backend: tf.getBackend(), losses, weights }));
 console.log(tf.getBackend(), 'done', losses.slice(0, 3), losses.at(-1));

@@ -3,9 +3,11 @@
  * ImageNet form, 28×28×1, tiny-only weights, seed 0) with its Nesterov SGD, fixed Fashion-MNIST batches, and a
  * relative L2 distance. Import after the backend is initialised.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@netaug/core';
 import { loadBuiltin } from '@netaug/data';
 import { createSupernet } from '@netaug/supernet';
-import { baseline, createOptimizer, labelSmoothing } from '@netaug/trainer';
+import { baseline, computeGradients, createOptimizer, labelSmoothing, trainStep } from '@netaug/trainer';
 
 /** `batchAt(s)`: training images s·B … s·B + B − 1 (wrapping), normalised, as a trainer Batch. */
 export async function fmnistBatches(B) {
@@ -35,6 +37,24 @@ export function tinyBaseline() {
     net.variables().filter((v) => v.trainable),
   );
   return { net, opt, strategies: [baseline(), labelSmoothing(0.1)] };
+}
+
+/** One SGD step (lr 0.1, the preset's) of `tinyBaseline()`'s model on `batch` as step `step`; the trainer's result. */
+export function sgdStep({ net, opt, strategies }, batch, step) {
+  return trainStep({ supernet: net, strategies, batch, epoch: 0, step, rng: new Rng(0) }, opt, 0.1);
+}
+
+/** `steps` SGD steps on batches 0 … steps − 1 (`batchAt` of {@link fmnistBatches}). */
+export async function warmUp(model, batchAt, steps) {
+  for (let s = 0; s < steps; s++) sgdStep(model, await batchAt(s), s);
+}
+
+/** The gradient of `batch` at the current weights (no update): variable name → float64 copy. */
+export function gradientsAt({ net, strategies }, batch, step) {
+  return tf.tidy(() => {
+    const { grads } = computeGradients({ supernet: net, strategies, batch, epoch: 0, step, rng: new Rng(0) });
+    return new Map([...grads].map(([k, t]) => [k, Float64Array.from(t.dataSync())]));
+  });
 }
 
 /** ‖a − b‖ / ‖b‖. */

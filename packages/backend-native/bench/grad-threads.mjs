@@ -8,38 +8,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '@netaug/backend';
 import { nativeAddon } from '@netaug/backend-native';
-import { trainStep, computeGradients, ensureGradients } from '@netaug/trainer';
-import { Rng } from '@netaug/core';
-import { fmnistBatches, relL2, tinyBaseline } from './fmnist-tiny.mjs';
+import { ensureGradients } from '@netaug/trainer';
+import { fmnistBatches, gradientsAt, relL2, tinyBaseline, warmUp } from './fmnist-tiny.mjs';
 
 const warm = Number(process.argv[2] ?? 30);
 await initBackend({ prefer: 'native' });
 await ensureGradients();
 nativeAddon().setThreads(1);
 const batchAt = await fmnistBatches(Number(process.env.BATCH ?? 128));
-const { net, opt, strategies } = tinyBaseline();
-for (let s = 0; s < warm; s++)
-  trainStep(
-    { supernet: net, strategies, batch: await batchAt(s), epoch: 0, step: s, rng: new Rng(0) },
-    opt,
-    0.1,
-  );
+const model = tinyBaseline();
+const { net } = model;
+await warmUp(model, batchAt, warm);
 const batch = await batchAt(warm);
 const snapshot = net.variables().map((v) => v.variable.clone());
 function grads() {
   // restore the weights and running statistics, then one gradient
   net.variables().forEach((v, i) => v.variable.assign(snapshot[i]));
-  return tf.tidy(() => {
-    const { grads: g } = computeGradients({
-      supernet: net,
-      strategies,
-      batch,
-      epoch: 0,
-      step: warm,
-      rng: new Rng(0),
-    });
-    return Float64Array.from([...g.values()].flatMap((t) => Array.from(t.dataSync())));
-  });
+  return Float64Array.from([...gradientsAt(model, batch, warm).values()].flatMap((g) => Array.from(g)));
 }
 const g1 = grads();
 nativeAddon().setThreads(2);

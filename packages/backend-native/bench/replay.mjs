@@ -11,36 +11,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '@netaug/backend';
-import { computeGradients, ensureGradients, trainStep } from '@netaug/trainer';
-import { Rng } from '@netaug/core';
-import { fmnistBatches, relL2, tinyBaseline } from './fmnist-tiny.mjs';
+import { ensureGradients } from '@netaug/trainer';
+import { fmnistBatches, gradientsAt, relL2, tinyBaseline, warmUp } from './fmnist-tiny.mjs';
 
 const BE = process.argv[2] ?? 'native';
 const warm = Number(process.argv[3] ?? 0);
 await initBackend({ prefer: BE });
 await ensureGradients();
 const batchAt = await fmnistBatches(128);
-const { net, opt, strategies } = tinyBaseline();
+const model = tinyBaseline();
 await tf.setBackend('cpu');
-for (let s = 0; s < warm; s++)
-  trainStep(
-    { supernet: net, strategies, batch: await batchAt(s), epoch: 0, step: s, rng: new Rng(0) },
-    opt,
-    0.1,
-  );
+await warmUp(model, batchAt, warm);
 const batch = await batchAt(warm);
-const grads = () =>
-  tf.tidy(() => {
-    const { grads: g } = computeGradients({
-      supernet: net,
-      strategies,
-      batch,
-      epoch: 0,
-      step: warm,
-      rng: new Rng(0),
-    });
-    return new Map([...g].map(([k, t]) => [k, Float64Array.from(t.dataSync())]));
-  });
+const grads = () => gradientsAt(model, batch, warm);
 const gCpu = grads();
 
 // record every kernel call of the backend's gradient

@@ -12,9 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '@netaug/backend';
 import { nativeAddon } from '@netaug/backend-native';
-import { trainStep, ensureGradients } from '@netaug/trainer';
-import { Rng } from '@netaug/core';
-import { fmnistBatches, tinyBaseline } from './fmnist-tiny.mjs';
+import { ensureGradients } from '@netaug/trainer';
+import { fmnistBatches, sgdStep, tinyBaseline } from './fmnist-tiny.mjs';
 
 const arg = (i, d) => process.argv[2 + i] ?? d;
 const [steps, follow, other, cpuEvery] = [
@@ -28,7 +27,8 @@ for (const b of new Set([follow, other].map((x) => x.split(':')[0]))) {
   await ensureGradients();
 }
 const batchAt = await fmnistBatches(128);
-const { net, opt, strategies } = tinyBaseline();
+const model = tinyBaseline();
+const { net, opt } = model;
 const vars = net.variables();
 
 const read = () => vars.map((v) => new Float32Array(v.variable.dataSync()));
@@ -40,7 +40,7 @@ function step(s, batch, spec) {
   const [backend, threads] = spec.split(':');
   if (tf.getBackend() !== backend) tf.setBackend(backend);
   if (threads) nativeAddon().setThreads(Number(threads));
-  const r = trainStep({ supernet: net, strategies, batch, epoch: 0, step: s, rng: new Rng(0) }, opt, 0.1);
+  const r = sgdStep(model, batch, s);
   return { loss: r.loss, w: read() };
 }
 /** The variables whose updates differ most (relative to their own update), for `DETAIL=1`. */
