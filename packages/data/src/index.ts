@@ -18,11 +18,19 @@ export {
   type DecodeStats,
 } from './readers/image-files';
 export { loadImageFolder } from './readers/image-folder';
-export { loadManifest, parseManifest, type ManifestRow } from './readers/manifest';
+export {
+  loadManifest,
+  parseManifest,
+  parseManifestContents,
+  type ManifestRow,
+  type ManifestOptions,
+  type ManifestContents,
+} from './readers/manifest';
 export { DecodeCache, defaultCacheDir } from './cache';
 export {
   loadBuiltin,
   findIdxPair,
+  builtinCandidates,
   BuiltinDataset,
   EMBEDDED_FASHION_MNIST_DIR,
   SYSTEM_FASHION_MNIST_DIR,

@@ -2,8 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@netaug/core';
+import { NetAugError } from '@netaug/core';
 import { createLoader } from './loader';
 import { MemoryDataset } from './memory-dataset';
+import { subset } from './split';
+import type { Transform } from './transforms/transform';
+import { liveWorkerThreads, PrefetchPool } from './worker-pool';
 import { loadImageFolder } from './readers/image-folder';
 import { makeImageFolder } from './readers/test-images';
 import { normalize, randomCrop, randomHorizontalFlip, randomResizedCrop } from './transforms';
@@ -175,6 +179,101 @@ describe('DatasetLoader', () => {
       } finally {
         await w.close();
       }
+    });
+  });
+
+  describe('no hang, no leaked threads', () => {
+    /** Rejects after `ms` so that a hang fails the test instead of timing out. */
+    const within = <T>(p: Promise<T>, ms: number) =>
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms),
+        ),
+      ]);
+    /** A transform whose spec no worker can rebuild (a custom transform pretending to be built-in). */
+    const unregistered = (): Transform => ({
+      name: 'mine',
+      spec: { name: 'mine' },
+      outputShape: (s) => s,
+      apply: (img) => img,
+    });
+
+    it('an empty dataset with workers: 1 → typed error naming its source, no worker thread left', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netaug-loader-empty-'));
+      try {
+        await makeImageFolder(join(dir, 'data'), ['a', 'b'], 1);
+        const ds = await loadImageFolder(join(dir, 'data'), { size: 8, cacheDir: false });
+        const empty = subset(ds, 0);
+        let error: NetAugError | undefined;
+        try {
+          createLoader(empty, { batchSize: 4, workers: 1 });
+        } catch (e) {
+          error = e as NetAugError;
+        }
+        expect(error).toBeInstanceOf(NetAugError);
+        expect(error!.code).toBe('INVALID_ARGUMENT');
+        expect(error!.message).toContain(
+          `cannot load batches of an empty dataset (0 examples from ${join(dir, 'data')})`,
+        );
+        expect(liveWorkerThreads()).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a transform spec no worker can rebuild → INVALID_ARGUMENT at createLoader (forced workers), in-thread with auto', async () => {
+      const ds = toyDataset(8);
+      expect(() => createLoader(ds, { batchSize: 4, workers: 1, transform: unregistered() })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining(
+            'worker prefetch needs a dataset with workerSpec() and built-in transforms: the transform spec cannot be rebuilt (Unknown transform "mine"',
+          ),
+        }),
+      );
+      expect(liveWorkerThreads()).toBe(0);
+      const auto = createLoader(ds, { batchSize: 4, transform: unregistered() });
+      expect(auto.mode).toBe('in-thread');
+      expect((await take(auto)).length).toBe(2);
+    });
+
+    it('a worker that dies at start fails its jobs with its typed error instead of hanging', async () => {
+      const spec = toyDataset(8).workerSpec();
+      const pool = new PrefetchPool(
+        { dataset: spec, transform: { name: 'mine' }, outShape: [8, 8, 1] },
+        1,
+        () => undefined,
+      );
+      try {
+        const e = await within(
+          pool.run(0, 0, Int32Array.from([0, 1])).then(
+            () => null,
+            (x: NetAugError) => x,
+          ),
+          20000,
+        );
+        expect(e).toBeInstanceOf(NetAugError);
+        expect(e!.code).toBe('INVALID_ARGUMENT');
+        expect(e!.message).toContain('prefetch worker failed: Unknown transform "mine"');
+        // later jobs fail at once, too
+        await expect(within(pool.run(0, 0, Int32Array.from([2])), 1000)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+        });
+      } finally {
+        await pool.close();
+      }
+      expect(pool.liveThreads).toBe(0);
+      expect(liveWorkerThreads()).toBe(0);
+    });
+
+    it('close() stops every worker thread', async () => {
+      const loader = createLoader(toyDataset(), { batchSize: 10, workers: 2 });
+      expect(loader.liveThreads).toBe(2);
+      await take(loader, 1);
+      await loader.close();
+      expect(loader.liveThreads).toBe(0);
+      expect(liveWorkerThreads()).toBe(0);
     });
   });
 });

@@ -10,6 +10,7 @@ import {
 import { assembleBatch } from './batch';
 import { deriveRng, STREAM_PERMUTATION } from './seed';
 import { compose } from './transforms/compose';
+import { transformFromSpec } from './transforms/registry';
 import type { Transform } from './transforms/transform';
 import type { LabeledDataset } from './types';
 import { PrefetchPool } from './worker-pool';
@@ -73,8 +74,17 @@ export class DatasetLoader implements DataLoader {
     const bs = options.batchSize;
     if (!Number.isInteger(bs) || bs <= 0)
       throw new NetAugError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${bs}`);
-    if (dataset.size <= 0)
-      throw new NetAugError('INVALID_ARGUMENT', 'cannot load batches of an empty dataset');
+    if (!(dataset.size > 0)) {
+      const source = (dataset as Partial<LabeledDataset>).source;
+      throw new NetAugError(
+        'INVALID_ARGUMENT',
+        `cannot load batches of an empty dataset (0 examples${source ? ` from ${source}` : ''})`,
+        {
+          hint: 'check the data and the subset size or valFraction that selected it',
+          details: source ? { file: source } : undefined,
+        },
+      );
+    }
     const seed = options.seed ?? 0;
     if (!Number.isFinite(seed))
       throw new NetAugError('INVALID_ARGUMENT', `seed must be a finite number, got ${seed}`);
@@ -95,7 +105,20 @@ export class DatasetLoader implements DataLoader {
 
     const ds = dataset as Partial<LabeledDataset>;
     const spec = ds.workerSpec?.();
-    const portable = spec !== undefined && (!this.transform || this.transform.spec !== undefined);
+    let notPortable =
+      spec === undefined
+        ? 'the dataset has no workerSpec()'
+        : this.transform && this.transform.spec === undefined
+          ? 'a custom transform has no spec'
+          : undefined;
+    if (!notPortable && this.transform?.spec) {
+      try {
+        transformFromSpec(this.transform.spec); // what a worker will do: fail here rather than in the worker
+      } catch (e) {
+        notPortable = `the transform spec cannot be rebuilt (${(e as Error).message})`;
+      }
+    }
+    const portable = !notPortable;
     let workers = options.workers ?? 'auto';
     if (workers === 'auto')
       workers = portable && ds.inMemory === false ? Math.max(1, Math.min(4, availableParallelism() - 1)) : 0;
@@ -104,14 +127,20 @@ export class DatasetLoader implements DataLoader {
     if (workers > 0 && !portable) {
       throw new NetAugError(
         'INVALID_ARGUMENT',
-        'worker prefetch needs a dataset with workerSpec() and built-in transforms',
+        `worker prefetch needs a dataset with workerSpec() and built-in transforms: ${notPortable}`,
         {
           hint: 'use workers: 0, or transforms from @netaug/data (custom ones have no spec to rebuild in a worker)',
         },
       );
     }
+    const prefetch = options.prefetch;
+    if (prefetch !== undefined && !(Number.isInteger(prefetch) && prefetch >= 0))
+      throw new NetAugError('INVALID_ARGUMENT', `prefetch must be an integer ≥ 0, got ${prefetch}`);
     this.workerCount = workers;
     this.mode = workers > 0 ? 'workers' : 'in-thread';
+    const asyncData = ds.inMemory === false;
+    this.prefetch = prefetch ?? (workers > 0 ? Math.max(2, 2 * workers) : asyncData ? 2 : 0);
+    // Last: nothing may throw after the threads start (they would outlive a loader nobody can close).
     if (workers > 0) {
       this.pool = new PrefetchPool(
         { dataset: spec!, transform: this.transform?.spec, outShape: this.outputShape },
@@ -119,8 +148,11 @@ export class DatasetLoader implements DataLoader {
         this.warn,
       );
     }
-    const asyncData = ds.inMemory === false;
-    this.prefetch = options.prefetch ?? (workers > 0 ? Math.max(2, 2 * workers) : asyncData ? 2 : 0);
+  }
+
+  /** Worker threads of this loader started and not yet exited (0 in-thread and after `close()`). */
+  get liveThreads(): number {
+    return this.pool?.liveThreads ?? 0;
   }
 
   /** The dataset order of epoch `epoch` (identity without shuffling). */

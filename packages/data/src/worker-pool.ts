@@ -44,39 +44,81 @@ interface Pending {
   reject(e: Error): void;
 }
 
+let liveThreads = 0;
+
+/** Prefetch worker threads started and not yet exited, in this process (all pools). */
+export function liveWorkerThreads(): number {
+  return liveThreads;
+}
+
+/** A typed error for a worker that failed outside a job (e.g. while rebuilding the dataset at start). */
+function workerFailure(e: Error & { code?: unknown; hint?: string; details?: Record<string, unknown> }) {
+  const hint = typeof e.hint === 'string' ? e.hint : undefined;
+  const message = hint && e.message.endsWith(hint) ? e.message.slice(0, -(hint.length + 3)) : e.message;
+  return e.name === 'NetAugError' && typeof e.code === 'string'
+    ? new NetAugError(e.code as NetAugErrorCode, `prefetch worker failed: ${message}`, {
+        cause: e,
+        hint,
+        details: e.details,
+      })
+    : new NetAugError('INTERNAL', `prefetch worker crashed: ${e.message}`, { cause: e });
+}
+
 /**
  * A few worker threads that build batches. Jobs go to the least-busy worker; each worker is unref'd while
- * idle, so a loader that is never closed does not keep the process alive.
+ * idle, so a loader that is never closed does not keep the process alive. When a worker dies (an error at
+ * start or an exit), pending and later jobs fail with that error instead of waiting forever.
  */
 export class PrefetchPool {
   private readonly workers: { worker: Worker; busy: number; stats?: Record<string, number> }[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
+  private failure?: NetAugError;
+  private live = 0;
 
   constructor(
     init: WorkerInit,
     count: number,
     private readonly warn: (m: string) => void,
   ) {
-    const entry = workerEntry();
-    for (let i = 0; i < count; i++) {
-      const worker =
-        'file' in entry
-          ? new Worker(entry.file, { workerData: init })
-          : new Worker(entry.code, { eval: true, workerData: init });
-      const slot = { worker, busy: 0, stats: undefined as Record<string, number> | undefined };
-      worker.unref();
-      worker.on('message', (msg: WorkerReply) => this.onMessage(slot, msg));
-      worker.on('error', (e) =>
-        this.failAll(new NetAugError('INTERNAL', `prefetch worker crashed: ${e.message}`, { cause: e })),
-      );
-      worker.on('exit', (code) => {
-        if (!this.closed && code !== 0)
-          this.failAll(new NetAugError('INTERNAL', `prefetch worker exited with code ${code}`));
-      });
-      this.workers.push(slot);
+    try {
+      const entry = workerEntry();
+      for (let i = 0; i < count; i++) {
+        const worker =
+          'file' in entry
+            ? new Worker(entry.file, { workerData: init })
+            : new Worker(entry.code, { eval: true, workerData: init });
+        this.live++;
+        liveThreads++;
+        const slot = { worker, busy: 0, stats: undefined as Record<string, number> | undefined };
+        this.workers.push(slot);
+        worker.unref();
+        worker.on('message', (msg: WorkerReply) => this.onMessage(slot, msg));
+        worker.on('error', (e) => this.fail(workerFailure(e)));
+        worker.on('exit', (code) => {
+          this.live--;
+          liveThreads--;
+          if (!this.closed)
+            this.fail(new NetAugError('INTERNAL', `prefetch worker exited with code ${code}`));
+        });
+      }
+    } catch (e) {
+      this.closed = true;
+      for (const w of this.workers) void w.worker.terminate();
+      throw e;
     }
+  }
+
+  /** Worker threads of this pool started and not yet exited. */
+  get liveThreads(): number {
+    return this.live;
+  }
+
+  /** Records the first failure of a worker and fails every pending job with it. */
+  private fail(e: NetAugError): void {
+    this.failure ??= e;
+    this.failAll(this.failure);
   }
 
   /** Summed decode counters reported by the workers (file-backed datasets). */
@@ -90,6 +132,7 @@ export class PrefetchPool {
   /** Builds the batch of `indices` for `(seed, epoch)` in a worker. */
   run(seed: number, epoch: number, indices: Int32Array): Promise<Batch> {
     if (this.closed) return Promise.reject(new NetAugError('INVALID_ARGUMENT', 'loader is closed'));
+    if (this.failure) return Promise.reject(this.failure);
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     const job: WorkerJob = { id, seed, epoch, indices };

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { NetAugError, type Sample, type Shape3 } from '@netaug/core';
 import { DecodeCache, defaultCacheDir } from '../cache';
@@ -12,6 +12,70 @@ export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 export interface ImageEntry {
   path: string;
   label: number;
+  /**
+   * A problem found while listing the file (a dangling symbolic link or a link loop): the entry is rejected
+   * with `error`, or skipped and counted with `skipCorrupt` (the warning gives `reason`).
+   */
+  broken?: { reason: string; error: NetAugError };
+}
+
+/**
+ * When `path` is a symbolic link that cannot be followed, the problem as a typed error: a dangling link is
+ * `DATA_NOT_FOUND` ("dangling symbolic link <path> → <target>"), a link loop `DATA_FORMAT` ("symbolic link
+ * loop at <path>"). `null` for anything else (a regular file, a working link, or no file at all).
+ */
+export async function brokenLink(path: string): Promise<{ reason: string; error: NetAugError } | null> {
+  try {
+    if (!(await lstat(path)).isSymbolicLink()) return null;
+    await stat(path);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint =
+      'make the link point at an image file or remove it, or pass skipCorrupt: true (--skip-corrupt) to skip it';
+    if (code === 'ELOOP') {
+      return {
+        reason: 'symbolic link loop',
+        error: new NetAugError('DATA_FORMAT', `symbolic link loop at ${path}`, {
+          cause: e,
+          hint,
+          details: { file: path },
+        }),
+      };
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      let target: string;
+      try {
+        target = resolve(dirname(path), await readlink(path));
+      } catch {
+        return null; // not a link (any more): the caller reports the missing file
+      }
+      return {
+        reason: `dangling symbolic link → ${target}`,
+        error: new NetAugError('DATA_NOT_FOUND', `dangling symbolic link ${path} → ${target}`, {
+          cause: e,
+          hint,
+          details: { file: path, target },
+        }),
+      };
+    }
+    throw new NetAugError('IO', `Cannot follow ${path}: ${(e as Error).message}`, {
+      cause: e,
+      details: { file: path },
+    });
+  }
+}
+
+/**
+ * The `DATA_FORMAT` error of a dataset whose examples all belong to one class (`className`): training a
+ * classifier on it would fail later inside tfjs (one-hot depth 1) or learn nothing.
+ */
+export function singleClassError(className: string, source: string, hint: string, note = ''): NetAugError {
+  return new NetAugError(
+    'DATA_FORMAT',
+    `only one class ('${className}') found in ${source}${note}: classification needs at least 2`,
+    { hint, details: { file: source, className } },
+  );
 }
 
 /** Options shared by the file-backed readers (ImageFolder and manifests). */
@@ -236,7 +300,9 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) =
 
 /**
  * Builds an {@link ImageFilesDataset} from entries: rejects (or, with `skipCorrupt`, drops and counts)
- * files with a non-image extension and — unless `validate: false` — files whose header sharp cannot read.
+ * broken symbolic links, files with a non-image extension and — unless `validate: false` — files whose
+ * header sharp cannot read. What is left must hold at least one image (else `DATA_FORMAT`) of at least two
+ * classes (else `DATA_FORMAT`, see {@link singleClassError}).
  */
 export async function createImageFilesDataset(
   entries: ImageEntry[],
@@ -260,6 +326,12 @@ export async function createImageFilesDataset(
     warn(`skipping unreadable image ${file}: ${reason}`);
   };
   let kept = entries.filter((e) => {
+    if (e.broken) {
+      if (!o.skipCorrupt) throw e.broken.error;
+      rejected.push({ file: e.path, reason: e.broken.reason });
+      warn(`skipping unreadable image ${e.path}: ${e.broken.reason}`);
+      return false;
+    }
     if (IMAGE_EXTENSIONS.has(extname(e.path).toLowerCase())) return true;
     reject(e.path, `unsupported extension (supported: ${[...IMAGE_EXTENSIONS].join(', ')})`);
     return false;
@@ -283,9 +355,32 @@ export async function createImageFilesDataset(
     kept = kept.filter((_, i) => ok[i]);
   }
   if (kept.length === 0) {
-    throw new NetAugError('DATA_NOT_FOUND', `No readable images in ${source}`, {
-      details: { skipped: rejected.length },
-    });
+    throw new NetAugError(
+      'DATA_FORMAT',
+      rejected.length
+        ? `no readable images in ${source}: every file (${rejected.length}) was skipped as unreadable`
+        : `no images in ${source}`,
+      {
+        hint: rejected.length
+          ? 'the warnings name each skipped file: replace or remove them'
+          : 'add images to the dataset',
+        details: { file: source, skipped: rejected.length },
+      },
+    );
+  }
+  const used = new Set(kept.map((e) => e.label));
+  if (used.size === 1) {
+    const [only] = used;
+    throw singleClassError(
+      classNames[only] ?? String(only),
+      source,
+      format === 'image-folder'
+        ? 'an ImageFolder holds one sub-folder per class: root/cat/1.jpg, root/dog/2.png, …'
+        : 'label the images with at least two classes',
+      rejected.length
+        ? ` after skipping ${rejected.length} unreadable file${rejected.length === 1 ? '' : 's'}`
+        : '',
+    );
   }
   const labels = new Int32Array(kept.length);
   kept.forEach((e, i) => (labels[i] = e.label));

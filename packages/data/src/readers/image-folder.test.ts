@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
@@ -96,7 +96,7 @@ describe('ImageFolder reader', () => {
 
   it('a corrupt JPEG found only at decode time (validate: false) → DATA_FORMAT naming it, or skipped with skipCorrupt', async () => {
     const root = join(dir, 'trunc');
-    await makeImageFolder(root, ['a'], 3);
+    await makeImageFolder(root, ['a', 'b'], 3);
     const f = join(root, 'a', 'img2.jpg');
     const bytes = readFileSync(f);
     writeFileSync(f, bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -114,7 +114,97 @@ describe('ImageFolder reader', () => {
       warn: () => undefined,
     });
     const s = await skip.get(idx);
-    expect(s.label).toBe(0);
+    expect(s.label).toBe(skip.labels[idx + 1]); // the next readable example
+    expect(s.image).toEqual((await skip.get(idx + 1)).image);
     expect(skip.stats.skipped).toBe(1);
+  });
+
+  /** The rejection of `p` (fails the test when `p` resolves). */
+  const rejection = (p: Promise<unknown>) =>
+    p.then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (e: NetAugError) => e,
+    );
+
+  it('a single class folder → DATA_FORMAT "only one class" naming the class and the folder', async () => {
+    const root = join(dir, 'one');
+    await makeImageFolder(root, ['cat'], 2);
+    const e = await rejection(loadImageFolder(root, { size: 8, cacheDir: false }));
+    expect(e).toBeInstanceOf(NetAugError);
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toContain(`only one class ('cat') found in ${root}: classification needs at least 2`);
+    expect(e.hint).toContain('one sub-folder per class');
+  });
+
+  it('one class left after skipCorrupt → DATA_FORMAT "only one class" saying files were skipped', async () => {
+    const root = join(dir, 'one-left');
+    await makeImageFolder(root, ['a'], 2);
+    mkdirSync(join(root, 'b'));
+    writeFileSync(join(root, 'b', 'x.jpg'), 'not a jpeg');
+    const e = await rejection(
+      loadImageFolder(root, { size: 8, cacheDir: false, skipCorrupt: true, warn: () => undefined }),
+    );
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toContain(
+      `only one class ('a') found in ${root} after skipping 1 unreadable file: classification needs at least 2`,
+    );
+  });
+
+  it('dangling symbolic links and link loops → typed errors naming them; skipCorrupt skips and counts them', async () => {
+    const root = join(dir, 'links');
+    await makeImageFolder(root, ['a', 'b'], 2);
+    symlinkSync(join(root, 'a', 'img0.jpg'), join(root, 'a', 'good.jpg')); // a working link is an image
+    const dangling = join(root, 'a', 'dangling.jpg');
+    const target = join(root, 'nowhere.jpg');
+    symlinkSync(target, dangling);
+    const e = await rejection(loadImageFolder(root, { size: 8, cacheDir: false }));
+    expect(e).toBeInstanceOf(NetAugError);
+    expect(e.code).toBe('DATA_NOT_FOUND');
+    expect(e.message).toContain(`dangling symbolic link ${dangling} → ${target}`);
+    expect(e.hint).toContain('skipCorrupt');
+
+    rmSync(dangling);
+    const loop = join(root, 'b', 'loop.png');
+    symlinkSync(loop, loop);
+    const e2 = await rejection(loadImageFolder(root, { size: 8, cacheDir: false }));
+    expect(e2).toBeInstanceOf(NetAugError);
+    expect(e2.code).toBe('DATA_FORMAT');
+    expect(e2.message).toContain(`symbolic link loop at ${loop}`);
+
+    symlinkSync(target, dangling);
+    const warnings: string[] = [];
+    const ds = await loadImageFolder(root, {
+      size: 8,
+      cacheDir: false,
+      skipCorrupt: true,
+      warn: (m) => warnings.push(m),
+    });
+    expect(ds.size).toBe(5);
+    expect(ds.paths).toContain(join(root, 'a', 'good.jpg'));
+    expect(ds.stats.skipped).toBe(2);
+    expect(ds.skippedFiles).toEqual([
+      { file: dangling, reason: `dangling symbolic link → ${target}` },
+      { file: loop, reason: 'symbolic link loop' },
+    ]);
+    expect(warnings).toEqual([
+      `skipping unreadable image ${dangling}: dangling symbolic link → ${target}`,
+      `skipping unreadable image ${loop}: symbolic link loop`,
+    ]);
+  });
+
+  it('no readable image left after skipCorrupt → a one-line DATA_FORMAT error naming the folder', async () => {
+    const root = join(dir, 'none-readable');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'));
+    writeFileSync(join(root, 'a', 'x.txt'), 'text');
+    writeFileSync(join(root, 'b', 'y.jpg'), 'not a jpeg');
+    const e = await rejection(
+      loadImageFolder(root, { size: 8, cacheDir: false, skipCorrupt: true, warn: () => undefined }),
+    );
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toContain(`no readable images in ${root}: every file (2) was skipped as unreadable`);
+    expect(e.message).not.toContain('\n');
   });
 });

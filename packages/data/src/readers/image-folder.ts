@@ -2,10 +2,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import {
+  brokenLink,
   createImageFilesDataset,
   type ImageEntry,
   type ImageFilesDataset,
   type ImageFilesOptions,
+  singleClassError,
 } from './image-files';
 
 /** Lists the entries of `dir` (sorted, without dotfiles), failing with a typed error. */
@@ -23,13 +25,21 @@ async function listDir(dir: string) {
   }
 }
 
-/** Recursively lists the files under `dir` (sorted, dotfiles ignored). */
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Recursively lists the files under `dir` (sorted, dotfiles ignored). Symbolic links to files are listed;
+ * links to folders are not followed; a dangling link or a link loop is listed with its problem (`broken`).
+ */
+async function listFiles(dir: string): Promise<Omit<ImageEntry, 'label'>[]> {
+  const out: Omit<ImageEntry, 'label'>[] = [];
   for (const e of await listDir(dir)) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile() || (e.isSymbolicLink() && (await stat(p)).isFile())) out.push(p);
+    else if (e.isFile()) out.push({ path: p });
+    else if (e.isSymbolicLink()) {
+      const broken = await brokenLink(p);
+      if (broken) out.push({ path: p, broken });
+      else if ((await stat(p)).isFile()) out.push({ path: p });
+    }
   }
   return out;
 }
@@ -39,8 +49,9 @@ async function listFiles(dir: string): Promise<string[]> {
  * Class names are the sub-folder names sorted by code point, and a label is the index of its class.
  * Images (JPEG, PNG, WebP) are decoded lazily with sharp and resized to `options.size`; decoded tensors
  * are cached on disk, so later epochs skip decoding. Dotfiles are ignored; any other non-image file is a
- * `DATA_FORMAT` error (or is skipped and counted with `skipCorrupt`). An empty class folder is a
- * `DATA_NOT_FOUND` error, because it would shift every later label.
+ * `DATA_FORMAT` error (or is skipped and counted with `skipCorrupt`), and so are a dangling symbolic link
+ * (`DATA_NOT_FOUND`) and a link loop (`DATA_FORMAT`). An empty class folder is a `DATA_NOT_FOUND` error,
+ * because it would shift every later label; a single class folder is a `DATA_FORMAT` error.
  */
 export async function loadImageFolder(root: string, options: ImageFilesOptions): Promise<ImageFilesDataset> {
   const dir = resolve(root);
@@ -49,6 +60,13 @@ export async function loadImageFolder(root: string, options: ImageFilesOptions):
     throw new NetAugError('DATA_NOT_FOUND', `${dir} has no class sub-folders`, {
       hint: 'an ImageFolder holds one sub-folder per class: root/cat/1.jpg, root/dog/2.png, …',
     });
+  }
+  if (classes.length === 1) {
+    throw singleClassError(
+      classes[0],
+      dir,
+      'an ImageFolder holds one sub-folder per class: root/cat/1.jpg, root/dog/2.png, …',
+    );
   }
   const entries: ImageEntry[] = [];
   for (let label = 0; label < classes.length; label++) {
@@ -59,7 +77,7 @@ export async function loadImageFolder(root: string, options: ImageFilesOptions):
         details: { file: join(dir, classes[label]) },
       });
     }
-    for (const path of files) entries.push({ path, label });
+    for (const f of files) entries.push({ ...f, label });
   }
   return createImageFilesDataset(entries, classes, options, 'image-folder', dir);
 }
