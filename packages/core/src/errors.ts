@@ -15,6 +15,8 @@ export type NetAugErrorCode =
   | 'UNSUPPORTED_OP'
   | 'NUMERIC'
   | 'CHECKPOINT'
+  /** A run folder is held by another process or holds another run. */
+  | 'RUN_FOLDER'
   | 'INTERNAL';
 
 /** The one error class of NetAug.js: `code` is stable and machine-readable, `hint` says how to fix it. */

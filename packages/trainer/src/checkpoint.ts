@@ -20,6 +20,11 @@ export interface CheckpointData {
   /** Scheduler / strategy descriptions (schedulers are stateless apart from their config). */
   strategies: Record<string, unknown>[];
   best: { metric: string; value: number; epoch: number } | null;
+  /**
+   * The model the run ends with so far (the best-validation or the last epoch, per the trainer's `select`):
+   * every variable as evaluated at that epoch, BN statistics re-estimated. Absent without validation data.
+   */
+  selected?: { epoch: number; variables: Record<string, TensorData> } | null;
   history: EpochRecord[];
   /** State of every stateful callback, by callback name. */
   callbacks: Record<string, unknown>;
@@ -108,9 +113,10 @@ export function writeFileAtomic(file: string, bytes: Uint8Array | string): void 
  */
 export function saveCheckpoint(file: string, data: CheckpointData): void {
   writeFileAtomic(file, encodeCheckpoint(data));
-  const { variables: _v, optimizer, ...meta } = data;
+  const { variables: _v, optimizer, selected, ...meta } = data;
   const summary = {
     ...meta,
+    selected: selected ? { epoch: selected.epoch } : null,
     optimizer: { type: optimizer.type, iterations: optimizer.iterations },
     binary: path.basename(file),
   };

@@ -9,6 +9,8 @@ import { plotComparison } from './plots';
 import { labelSmoothing, netaug, type Strategy } from './strategies';
 import { Trainer, type TrainerOptions } from './trainer';
 import { removeTmpDirs, setup, tmpDir, useCpu, values } from './test-utils';
+import { ArrayLoader } from './testing/array-loader';
+import { textureTask } from './testing/synthetic';
 
 beforeAll(useCpu);
 afterAll(removeTmpDirs);
@@ -33,13 +35,81 @@ const weightsOf = (t: Trainer) =>
   Object.fromEntries(t.supernet.variables().map((v) => [v.name, values(v.variable)]));
 const withoutTime = (h: unknown[]) => h.map((r) => ({ ...(r as object), seconds: 0 }));
 
+/** Test images of the texture task, disjoint from train and val (other seed). */
+function testLoader(): ArrayLoader {
+  return new ArrayLoader({ ...textureTask(40, { seed: 7 }), batchSize: 32, shuffle: false });
+}
+
+/** Counts how often a loader is iterated from its first batch (a full read). */
+function countingReads(loader: ArrayLoader): { loader: ArrayLoader; reads: () => number } {
+  let reads = 0;
+  const it = loader[Symbol.asyncIterator].bind(loader);
+  loader[Symbol.asyncIterator] = () => {
+    reads++;
+    return it();
+  };
+  return { loader, reads: () => reads };
+}
+
 describe('Trainer', () => {
+  it("select 'best-val': the run ends with the selected epoch's model as evaluated then; the test data is read once, at the end", async () => {
+    for (const select of ['best-val', 'last'] as const) {
+      const s = setup();
+      const test = countingReads(testLoader());
+      const dir = tmpDir(`select-${select}`);
+      // 'max' of the validation loss selects the worst epoch — not the last one here — to check the mechanics
+      const t = trainer(s, {
+        runDir: dir,
+        testLoader: test.loader,
+        select,
+        monitor: 'val.loss',
+        monitorMode: 'max',
+      });
+      const summary = await t.fit({ epochs: 4 });
+      const losses = t.history.map((r) => r.val!.loss);
+      const want = select === 'last' ? 3 : losses.indexOf(Math.max(...losses));
+      if (select === 'best-val') expect(want).not.toBe(3);
+      expect(summary.final!.selected).toEqual({ epoch: want, rule: select });
+      // the very model of that epoch: BN statistics as re-estimated then, so the same figures to the bit
+      expect(summary.final!.val).toEqual(t.history[want].val);
+      expect(test.reads()).toBe(1);
+      expect(summary.final!.test!.count).toBe(40);
+      // the trainer keeps the last weights (a later fit continues from them)
+      const ir = decodeModelIR(new Uint8Array(fs.readFileSync(path.join(dir, 'model.nair'))));
+      expect(ir.metadata!.selectedEpoch).toBe(want);
+      const ck = loadCheckpoint(path.join(dir, 'checkpoint.bin'));
+      expect(ck.selected!.epoch).toBe(want);
+      for (const v of t.supernet.variables().filter((x) => x.trainable))
+        expect(Buffer.from(values(v.variable).buffer).equals(Buffer.from(ck.variables[v.name].data.buffer))).toBe(
+          true,
+        );
+      s.supernet.dispose();
+    }
+  });
+
+  it('without validation data: no selection, BN re-estimated at the end, the test data read once', async () => {
+    const s = setup();
+    const test = countingReads(testLoader());
+    const t = trainer(s, { valLoader: undefined, testLoader: test.loader });
+    const summary = await t.fit({ epochs: 2 });
+    expect(summary.final!.selected).toEqual({ epoch: 1, rule: 'last' });
+    expect(summary.final!.val).toBeUndefined();
+    expect(summary.final!.test!.count).toBe(40);
+    expect(test.reads()).toBe(1);
+    expect(t.history.every((r) => r.val === undefined)).toBe(true);
+    s.supernet.dispose();
+  });
+
   it('kill after epoch 1 + resume in a new Trainer = uninterrupted run, bit for bit (weights, slots, metrics)', async () => {
     const dirA = tmpDir('full');
     const out: string[] = [];
     const sink = { write: (s: string) => void out.push(s), isTTY: false } as unknown as NodeJS.WritableStream;
-    const a = trainer(setup(), { runDir: dirA, callbacks: [progress({ stream: sink })] }); // cli-progress bar, no TTY
-    await a.fit({ epochs: 3 });
+    const a = trainer(setup(), {
+      runDir: dirA,
+      testLoader: testLoader(),
+      callbacks: [progress({ stream: sink })], // cli-progress bar, no TTY
+    });
+    const summaryA = await a.fit({ epochs: 3 });
     expect(out.join('')).toMatch(/epoch 3\/3 train loss/);
 
     const dirB = tmpDir('killed');
@@ -54,8 +124,11 @@ describe('Trainer', () => {
     );
     expect(loadCheckpoint(path.join(dirB, 'checkpoint.bin')).epoch).toBe(1);
     // a fresh process: different initial weights, fresh loaders; everything comes from the checkpoint
-    const b = trainer(setup({ seed: 99 }), { runDir: dirB });
-    await b.fit({ epochs: 3, resume: true });
+    const b = trainer(setup({ seed: 99 }), { runDir: dirB, testLoader: testLoader() });
+    const summaryB = await b.fit({ epochs: 3, resume: true });
+    // the selected (best-validation) model survived the kill: same epoch, same figures on val and test
+    expect(summaryB.final).toEqual(summaryA.final);
+    expect(summaryA.final!.test!.count).toBe(40);
 
     const wa = weightsOf(a);
     const wb = weightsOf(b);
@@ -191,11 +264,11 @@ describe('Trainer', () => {
       });
       const summary = await t.fit({ epochs });
       results[name] = {
-        top1: summary.final!.reestimated!.top1,
-        shared: summary.final!.sharedStats.top1,
+        top1: summary.final!.val!.top1,
+        shared: summary.final!.sharedStats!.top1,
         seconds: summary.seconds,
       };
-      expect(summary.final!.reestimated!.top1).toBeGreaterThanOrEqual(0.9);
+      expect(summary.final!.val!.top1).toBeGreaterThanOrEqual(0.9);
       s.supernet.dispose();
     }
     const dir = path.join(root, 'netaug');
@@ -221,7 +294,7 @@ describe('Trainer', () => {
     expect(ir.nodes.find((n) => n.name === 'conv1')!.op).toBe('conv2d');
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
     expect(summary.final.sharedStats.top1).toBeGreaterThan(0);
-    expect(summary.final.reestimated.top1).toBeGreaterThan(0);
+    expect(summary.final.val.top1).toBeGreaterThan(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).strategies[0].name).toBe(
       'netaug',
     );

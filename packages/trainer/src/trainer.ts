@@ -45,6 +45,12 @@ export const trainerConfigSchema = z
      * memory — needed for large augmented models at batch 128 on the 4 GiB wasm heap — for ~1.3× the compute.
      */
     recompute: z.boolean().default(false),
+    /**
+     * Which epoch's model the run ends with (`model.nair`, the final figures): `best-val` (default when there is
+     * validation data; the authors keep the best-validation checkpoint) is the epoch with the best `monitor`
+     * value, `last` the last epoch. Without validation data it is always `last`.
+     */
+    select: z.enum(['best-val', 'last']).default('best-val'),
   })
   .strict();
 
@@ -55,8 +61,13 @@ type ResolvedTrainerConfig = z.output<typeof trainerConfigSchema>;
 export interface TrainerOptions extends TrainerConfig {
   supernet: Supernet<tf.Tensor, tf.Variable>;
   trainLoader: DataLoader;
-  /** Validation data; without it there is no evaluation (and no best metric). */
+  /** Validation data; without it there is no evaluation (and no best metric). Choices are made on it. */
   valLoader?: DataLoader;
+  /**
+   * Test data: read once, at the end of `fit()`, by the selected model (see `select`). It never influences
+   * training or selection.
+   */
+  testLoader?: DataLoader;
   optimizer: OptimizerConfig;
   /**
    * A schedule, or its config: `epochs` and `stepsPerEpoch` may be left out and are then taken from `fit()` and
@@ -76,8 +87,17 @@ export interface TrainSummary {
   globalStep: number;
   stopReason: string | null;
   best: CheckpointData['best'];
-  /** Tiny model on the validation data at the end: with the shared running statistics and after re-estimation. */
-  final?: { sharedStats: EvalMetrics; reestimated?: EvalMetrics };
+  /**
+   * The selected tiny model at the end (see the `select` option): which epoch, its figures on the validation
+   * data (BN re-estimated unless disabled; equal to that epoch's `val` record) and on the test data (read once,
+   * here), and the last weights with the shared running statistics on the validation data (a diagnostic).
+   */
+  final?: {
+    selected: { epoch: number; rule: 'best-val' | 'last' };
+    val?: EvalMetrics;
+    test?: EvalMetrics;
+    sharedStats?: EvalMetrics;
+  };
   model?: { params: number; macs: number };
   seconds: number;
   stepsPerSecond: number;
@@ -101,6 +121,7 @@ export class Trainer {
   readonly supernet: Supernet<tf.Tensor, tf.Variable>;
   readonly trainLoader: DataLoader;
   readonly valLoader?: DataLoader;
+  readonly testLoader?: DataLoader;
   readonly optimizer: NamedOptimizer;
   readonly strategies: Strategy[];
   readonly callbacks: Callback[];
@@ -110,6 +131,8 @@ export class Trainer {
   globalStep = 0;
   history: EpochRecord[] = [];
   best: CheckpointData['best'] = null;
+  /** The model the run ends with so far: every variable (BN statistics re-estimated) at the selected epoch. */
+  selected: CheckpointData['selected'] = null;
   /** The generator strategies sample from (augmented configs); checkpointed. */
   rng: Rng;
   private schedule: LrSchedule | null = null;
@@ -121,8 +144,18 @@ export class Trainer {
   private fitEpochs = 0;
 
   constructor(options: TrainerOptions) {
-    const { supernet, trainLoader, valLoader, optimizer, lrSchedule, strategies, callbacks, meta, ...json } =
-      options;
+    const {
+      supernet,
+      trainLoader,
+      valLoader,
+      testLoader,
+      optimizer,
+      lrSchedule,
+      strategies,
+      callbacks,
+      meta,
+      ...json
+    } = options;
     if (!supernet || typeof supernet.forward !== 'function') {
       throw new NetAugError(
         'INVALID_CONFIG',
@@ -136,6 +169,7 @@ export class Trainer {
     this.supernet = supernet;
     this.trainLoader = trainLoader;
     this.valLoader = valLoader;
+    this.testLoader = testLoader;
     this.optimizerConfig = optimizer;
     this.lrInput = lrSchedule;
     if (!('atGlobalStep' in lrSchedule)) this.buildSchedule(Number.MAX_SAFE_INTEGER); // validates early
@@ -238,7 +272,16 @@ export class Trainer {
       for (const c of this.callbacks) await c.onEpochBegin?.(ctx, epoch);
       this.sortChannels();
       const { record: train, lr } = await this.trainEpoch(epoch);
-      const val = this.valLoader ? await this.evaluateTiny() : undefined;
+      let val: EvalMetrics | undefined;
+      let improved = false;
+      if (this.valLoader) {
+        val = await this.evaluateTiny(undefined, (m) => {
+          improved = this.updateBest(epoch, { epoch, lr, train, val: m });
+          // the model as it was evaluated (BN statistics re-estimated) is what the run ends with if selected
+          if (improved || this.config.select === 'last')
+            this.selected = { epoch, variables: this.readVariables() };
+        });
+      }
       const record: EpochRecord = {
         epoch,
         lr,
@@ -247,7 +290,7 @@ export class Trainer {
         seconds: (performance.now() - te) / 1000,
       };
       this.history.push(record);
-      this.updateBest(record);
+      if (!this.valLoader) this.updateBest(epoch, record);
       this.epoch = epoch + 1; // before the callbacks: a checkpoint they write (best.bin) resumes after this epoch
       for (const c of this.callbacks) await c.onEpochEnd?.(ctx, record);
       if (file) {
@@ -309,32 +352,43 @@ export class Trainer {
    * Evaluates the tiny model on the validation loader; with `reestimate` (default: the `bnReestimation` option)
    * its BN statistics are re-estimated on training images first, and the shared statistics restored afterwards.
    */
-  async evaluateTiny(reestimate = this.config.bnReestimation.enabled): Promise<EvalMetrics> {
+  async evaluateTiny(
+    reestimate = this.config.bnReestimation.enabled,
+    whileReestimated?: (metrics: EvalMetrics) => void,
+  ): Promise<EvalMetrics> {
     if (!this.valLoader)
       throw new NetAugError('INVALID_CONFIG', 'evaluateTiny needs trainer option valLoader');
-    if (!reestimate) return evaluate(this.supernet, this.valLoader);
+    if (!reestimate) {
+      const m = await evaluate(this.supernet, this.valLoader);
+      whileReestimated?.(m);
+      return m;
+    }
     const snap = snapshotStatistics(this.supernet);
     try {
       await reestimateBatchNorm(this.supernet, this.trainLoader, {
         images: this.config.bnReestimation.images,
       });
-      return await evaluate(this.supernet, this.valLoader);
+      const m = await evaluate(this.supernet, this.valLoader);
+      whileReestimated?.(m);
+      return m;
     } finally {
       restoreStatistics(this.supernet, snap);
     }
   }
 
-  private updateBest(r: EpochRecord): void {
+  /** Records epoch `epoch` as the best if its monitored metric beats the best so far; true when it does. */
+  private updateBest(epoch: number, r: Partial<EpochRecord>): boolean {
     const v = metricAt(r, this.config.monitor);
-    if (v === undefined) return;
+    if (v === undefined) return false;
     const better =
       this.config.monitorMode === 'max' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
-    if (!this.best || better(v, this.best.value))
-      this.best = { metric: this.config.monitor, value: v, epoch: r.epoch };
+    if (this.best && !better(v, this.best.value)) return false;
+    this.best = { metric: this.config.monitor, value: v, epoch };
+    return true;
   }
 
-  /** The complete state of the run (see {@link CheckpointData}). */
-  checkpointData(): CheckpointData {
+  /** A copy of every supernet variable (trainable and BN statistics) by name. */
+  private readVariables(): CheckpointData['variables'] {
     const variables: CheckpointData['variables'] = {};
     for (const v of this.supernet.variables()) {
       variables[v.name] = {
@@ -342,6 +396,29 @@ export class Trainer {
         data: new Float32Array(v.variable.dataSync() as Float32Array),
       };
     }
+    return variables;
+  }
+
+  /** Assigns variables read by {@link readVariables} (or from a checkpoint); every one must be present. */
+  private assignVariables(variables: CheckpointData['variables']): void {
+    for (const v of this.supernet.variables()) {
+      const d = variables[v.name];
+      if (!d || d.shape.join() !== v.variable.shape.join()) {
+        throw new NetAugError(
+          'CHECKPOINT',
+          `Checkpoint lacks variable '${v.name}' with shape [${v.variable.shape}]`,
+          {
+            hint: 'the checkpoint was written for a different supernet',
+          },
+        );
+      }
+      tf.tidy(() => v.variable.assign(tf.tensor(d.data, d.shape)));
+    }
+  }
+
+  /** The complete state of the run (see {@link CheckpointData}). */
+  checkpointData(): CheckpointData {
+    const variables = this.readVariables();
     const callbacks: Record<string, unknown> = {};
     for (const c of this.callbacks) if (c.getState) callbacks[c.name] = c.getState();
     return {
@@ -358,6 +435,7 @@ export class Trainer {
       },
       strategies: this.strategies.map((s) => s.describe?.() ?? { name: s.name }),
       best: this.best,
+      selected: this.selected,
       history: this.history.map((r) => ({ ...r })),
       callbacks,
       config: this.describe(),
@@ -366,19 +444,7 @@ export class Trainer {
 
   /** Restores a checkpoint into this trainer (variables, optimizer slots, generators, loaders, history, callbacks). */
   restore(data: CheckpointData): void {
-    for (const v of this.supernet.variables()) {
-      const d = data.variables[v.name];
-      if (!d || d.shape.join() !== v.variable.shape.join()) {
-        throw new NetAugError(
-          'CHECKPOINT',
-          `Checkpoint lacks variable '${v.name}' with shape [${v.variable.shape}]`,
-          {
-            hint: 'the checkpoint was written for a different supernet',
-          },
-        );
-      }
-      tf.tidy(() => v.variable.assign(tf.tensor(d.data, d.shape)));
-    }
+    this.assignVariables(data.variables);
     this.optimizer.setState(data.optimizer);
     this.rng.setState(data.rng.trainer);
     this.trainLoader.setState(data.loaders.train);
@@ -386,6 +452,7 @@ export class Trainer {
     this.epoch = data.epoch;
     this.globalStep = data.globalStep;
     this.best = data.best;
+    this.selected = data.selected ?? null;
     this.history.splice(0, this.history.length, ...data.history);
     for (const c of this.callbacks)
       if (c.setState && data.callbacks[c.name] !== undefined) c.setState(data.callbacks[c.name]);
@@ -401,24 +468,41 @@ export class Trainer {
     const files: string[] = [];
     let final: TrainSummary['final'];
     let model: TrainSummary['model'];
-    const snap = snapshotStatistics(this.supernet);
+    // the last weights are kept and put back at the end (a later fit() continues from them)
+    const last = this.selected ? this.readVariables() : null;
+    const snap = last ? null : snapshotStatistics(this.supernet);
     try {
       const sharedStats = this.valLoader ? await evaluate(this.supernet, this.valLoader) : undefined;
-      if (this.config.bnReestimation.enabled) {
+      let val: EvalMetrics | undefined;
+      let epoch = this.epoch - 1;
+      const rule = this.selected ? this.config.select : 'last';
+      if (this.selected) {
+        // the selected epoch's model exactly as it was evaluated then (its re-estimated statistics included)
+        this.assignVariables(this.selected.variables);
+        epoch = this.selected.epoch;
+        val = this.valLoader ? await evaluate(this.supernet, this.valLoader) : undefined;
+      } else if (this.config.bnReestimation.enabled) {
         await reestimateBatchNorm(this.supernet, this.trainLoader, {
           images: this.config.bnReestimation.images,
         });
       }
-      const reestimated =
-        this.valLoader && this.config.bnReestimation.enabled
-          ? await evaluate(this.supernet, this.valLoader)
-          : undefined;
-      if (sharedStats) final = { sharedStats, ...(reestimated ? { reestimated } : {}) };
+      const test = this.testLoader ? await evaluate(this.supernet, this.testLoader) : undefined;
+      if (this.history.length > 0 || test)
+        final = {
+          selected: { epoch, rule },
+          ...(val ? { val } : {}),
+          ...(test ? { test } : {}),
+          ...(sharedStats ? { sharedStats } : {}),
+        };
       this.supernet.setActive('min');
       const extracted = this.supernet.extract();
       const ir = {
         ...extracted,
-        metadata: { ...extracted.metadata, bnReestimated: this.config.bnReestimation.enabled },
+        metadata: {
+          ...extracted.metadata,
+          bnReestimated: this.config.bnReestimation.enabled,
+          selectedEpoch: epoch,
+        },
       };
       const p = profile(ir);
       model = { params: p.params, macs: p.macs };
@@ -427,7 +511,8 @@ export class Trainer {
         files.push('model.nair');
       }
     } finally {
-      restoreStatistics(this.supernet, snap);
+      if (last) this.assignVariables(last);
+      if (snap) restoreStatistics(this.supernet, snap);
     }
     const seconds = (performance.now() - t0) / 1000;
     const summary: TrainSummary = {
