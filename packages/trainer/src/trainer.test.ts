@@ -80,9 +80,9 @@ describe('Trainer', () => {
       const ck = loadCheckpoint(path.join(dir, 'checkpoint.bin'));
       expect(ck.selected!.epoch).toBe(want);
       for (const v of t.supernet.variables().filter((x) => x.trainable))
-        expect(Buffer.from(values(v.variable).buffer).equals(Buffer.from(ck.variables[v.name].data.buffer))).toBe(
-          true,
-        );
+        expect(
+          Buffer.from(values(v.variable).buffer).equals(Buffer.from(ck.variables[v.name].data.buffer)),
+        ).toBe(true);
       s.supernet.dispose();
     }
   });
