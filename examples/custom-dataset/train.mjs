@@ -133,7 +133,7 @@ async function main() {
     plots: false,
   });
   const summary = await trainer.fit({ epochs });
-  const r = summary.final.reestimated;
+  const r = summary.final.val; // the best-validation epoch's model, BN re-estimated
   console.log(
     `val top-1 ${r.top1.toFixed(4)} (${r.count} windows, BN re-estimated), chance 0.25; ${summary.globalStep} steps in ${summary.seconds.toFixed(1)} s`,
   );

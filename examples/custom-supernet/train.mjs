@@ -262,7 +262,7 @@ async function main() {
     `trained ${summary.globalStep} steps on ${backend.name}; last epoch's loss terms: ${terms.join(', ')}`,
   );
   console.log(
-    `tiny model top-1: ${summary.final.reestimated.top1.toFixed(4)} (BN re-estimated), ${summary.final.sharedStats.top1.toFixed(4)} (shared BN statistics)`,
+    `tiny model top-1: ${summary.final.val.top1.toFixed(4)} (epoch ${summary.final.selected.epoch + 1}, BN re-estimated), ${summary.final.sharedStats.top1.toFixed(4)} (last epoch, shared BN statistics)`,
   );
 
   // 4. the extracted tiny model computes what the supernet computes at 'min' (eval mode)

@@ -57,7 +57,7 @@ test('custom-supernet: a user-written Supernet trains with NetAug; sorting and e
   expect(grab(r.stdout, /\|forward − IR\| (\S+)/)).toBeLessThan(1e-5);
   const summary = readJson(path.join(dir, 'summary.json'));
   expect(summary).toMatchObject({ epochs: 4, globalStep: 64, model: { params: 790 } });
-  expect(summary.final.reestimated.top1).toBeGreaterThanOrEqual(0.8);
+  expect(summary.final.val.top1).toBeGreaterThanOrEqual(0.8);
   expect(fs.existsSync(path.join(dir, 'model.nair'))).toBe(true);
 });
 
@@ -72,8 +72,8 @@ test('custom-dataset: a Dataset over a CSV recording is split, batched and train
   expect(r.stdout).toMatch(/^example 0: label \d \((still|walk|run|shake)\), 96 values$/m);
   const summary = readJson(path.join(dir, 'run', 'summary.json'));
   expect(summary.epochs).toBe(3);
-  expect(summary.final.reestimated.count).toBe(valN);
-  expect(summary.final.reestimated.top1).toBeGreaterThanOrEqual(0.8); // chance is 0.25
+  expect(summary.final.val.count).toBe(valN);
+  expect(summary.final.val.top1).toBeGreaterThanOrEqual(0.8); // chance is 0.25
 });
 
 test('export-model-ir: a hand-built ModelIR exports to four formats, each verified in its runtime', async () => {

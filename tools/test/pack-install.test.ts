@@ -111,10 +111,10 @@ const SPECS: Record<string, ExampleSpec> = {
     runtime: ['@tensorflow/tfjs-layers'], // gradient functions (optional peer)
     check: ({ stdout, stderr, project }) => {
       expect(stderr).toMatch(/^epoch 6\/6 train loss/m); // progress({ plain: true }) writes to stderr
-      expect(stdout).toMatch(/reestimated: \{ loss: /);
+      expect(stdout).toMatch(/val: \{ loss: /);
       const summary = JSON.parse(fs.readFileSync(path.join(project, 'runs/netaug/summary.json'), 'utf8'));
       expect(summary.epochs).toBe(6);
-      expect(summary.final.reestimated.top1).toBeGreaterThanOrEqual(0.8); // README: ~0.94–0.98
+      expect(summary.final.val.top1).toBeGreaterThanOrEqual(0.8); // README: ~0.94–0.98
       for (const f of ['model.nair', 'checkpoint.bin', 'loss.png', 'accuracy.svg', 'metrics.jsonl'])
         expect(fs.existsSync(path.join(project, 'runs/netaug', f))).toBe(true);
     },

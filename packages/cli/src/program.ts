@@ -9,6 +9,7 @@ import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
 import { registerBench } from './commands/bench';
 import { registerCompare } from './commands/compare';
+import { registerStudy } from './commands/study';
 
 /** Builds the `netaug` command tree; `io` receives everything it prints. */
 export function createProgram(io: Output = processOutput): Command {
@@ -34,6 +35,7 @@ export function createProgram(io: Output = processOutput): Command {
   registerData(program, io);
   registerTrain(program, io);
   registerCompare(program, io);
+  registerStudy(program, io);
   registerEval(program, io);
   registerExport(program, io);
   registerBench(program, io);

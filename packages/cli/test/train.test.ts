@@ -36,7 +36,7 @@ const trainArgs = [
 ];
 
 describe('netaug train / eval / export', () => {
-  let summary: { final: { reestimated: { top1: number; count: number } }; files: string[] };
+  let summary: { final: { test: { top1: number; count: number } }; files: string[] };
 
   beforeAll(async () => {
     const c = capture();
@@ -57,7 +57,7 @@ describe('netaug train / eval / export', () => {
     ]) {
       expect(existsSync(join(run, f))).toBe(true);
     }
-    expect(summary.final.reestimated.count).toBe(200);
+    expect(summary.final.test.count).toBe(200);
     const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
   });
@@ -80,7 +80,7 @@ describe('netaug train / eval / export', () => {
     expect(Object.keys(r)).toEqual(
       expect.arrayContaining(['top1', 'top5', 'loss', 'count', 'bnReestimated']),
     );
-    expect(Math.abs(r.top1 - summary.final.reestimated.top1)).toBeLessThanOrEqual(1 / 200 + 1e-9);
+    expect(Math.abs(r.top1 - summary.final.test.top1)).toBeLessThanOrEqual(1 / 200 + 1e-9);
   });
 
   it('exports ONNX and verifies it in onnxruntime on real test images', async () => {
@@ -199,5 +199,50 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     const e = capture();
     expect(await runCli(['train', '--config', broken], e.io)).toBe(1);
     expect(e.err).toMatch(/not valid YAML/);
+  });
+
+  it('--val-split holds out class-balanced training images, chooses the epoch on them, reads the test data once', async () => {
+    const out = join(tmp, 'val');
+    const c = capture();
+    const args = [
+      ...trainArgs.filter((a) => a !== '--json'),
+      '--json',
+      '--epochs',
+      '2',
+      '--val-split',
+      '100',
+    ];
+    expect(await runCli([...args, '--strategy', 'baseline', '--out', out], c.io)).toBe(0);
+    const s = JSON.parse(c.out);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.val.count)).toEqual([100, 100]);
+    const best = lines[0].val.top1 >= lines[1].val.top1 ? (lines[1].val.top1 > lines[0].val.top1 ? 1 : 0) : 1;
+    expect(s.final.selected).toEqual({ epoch: best, rule: 'best-val' });
+    expect(s.final.val).toEqual(lines[best].val);
+    expect(s.final.test.count).toBe(200);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    // 100 images (10 per class) held out of the training set first, then the 256-image subset of the rest
+    expect(cfg.meta.data).toEqual(expect.objectContaining({ train: 256, val: 100, test: 200 }));
+    expect(cfg.meta.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(cfg.meta.canonical).toEqual(
+      expect.objectContaining({ backend: 'wasm', threads: 1, valSplit: 100 }),
+    );
+    expect(cfg.meta.canonical.out).toBeUndefined();
+
+    const bad = capture();
+    expect(
+      await runCli(
+        [...args, '--select', 'best-val', '--val-split', '100000', '--out', join(tmp, 'v2')],
+        bad.io,
+      ),
+    ).toBe(1);
+    expect(bad.err).toMatch(/valSplit 100000 leaves no training images: the training data has \d+/);
+    const none = capture();
+    const noVal = args.filter((a, i) => a !== '--val-split' && args[i - 1] !== '--val-split');
+    expect(await runCli([...noVal, '--select', 'best-val', '--out', join(tmp, 'v3')], none.io)).toBe(1);
+    expect(none.err).toMatch(/select 'best-val' needs a validation split/);
   });
 });

@@ -5,11 +5,13 @@ import type { RunConfigInput } from '../run/run-config';
 import type { Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
 import { UsageError } from '../errors';
+import type { TrainSummary } from '@netaug/trainer';
 
 interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   preset?: string;
   config?: string;
   resume?: boolean;
+  expectHash?: string;
   json?: boolean;
   plain?: boolean;
   quiet?: boolean;
@@ -47,6 +49,12 @@ export function addRunOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
     .option('--subset <n>', 'train on a class-balanced subset of n images', parsePositiveInt('--subset'))
     .option(
+      '--val-split <n>',
+      'hold out n training images (class-balanced, the same for every seed) as the validation split; the best epoch is chosen on it and the test data is read once, at the end',
+      parsePositiveInt('--val-split'),
+    )
+    .option('--select <rule>', 'the model the run ends with: best-val (default with --val-split) or last')
+    .option(
       '--test-subset <n>',
       'evaluate on a class-balanced subset of n test images',
       parsePositiveInt('--test-subset'),
@@ -76,6 +84,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
     .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
     .option(
+      '--native-threads <n>',
+      'threads of the native backend (default: env NETAUG_THREADS, else every core)',
+      parsePositiveInt('--native-threads'),
+    )
+    .option(
       '--recompute',
       'gradient checkpointing: recompute activations in backward (less memory, ~1.3× compute; default auto: on when a step would keep > 2 GiB of activations)',
     )
@@ -92,6 +105,10 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--seed <n>', 'seed', integer('--seed'))
     .option('--out <dir>', 'run folder')
     .option('--resume', 'continue from the run folder’s last checkpoint')
+    .option(
+      '--expect-hash <hash>',
+      'refuse to train unless the run’s canonical config hash is this (netaug study uses it)',
+    )
     .option('--plain', 'progress as plain lines')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON')
@@ -105,7 +122,7 @@ Examples:
   $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
     )
     .action(async (flags: TrainFlags) => {
-      const { preset, config, resume, json, plain, quiet, ...rest } = flags;
+      const { preset, config, resume, json, plain, quiet, expectHash, ...rest } = flags;
       const cfg = resolveRunConfig({
         preset,
         configFile: config,
@@ -115,8 +132,13 @@ Examples:
         },
       });
       const { trainRun } = await import('../run/train-run');
-      const r = await trainRun(cfg, { resume, plainProgress: plain, quiet, log: (s) => io.err(s + '\n') });
-      const final = r.summary.final;
+      const r = await trainRun(cfg, {
+        resume,
+        expectHash,
+        plainProgress: plain,
+        quiet,
+        log: (s) => io.err(s + '\n'),
+      });
       if (json) {
         io.out(
           JSON.stringify(
@@ -127,11 +149,24 @@ Examples:
         );
         return;
       }
-      const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
-      io.out(
-        `${cfg.strategy} ${cfg.model}: top-1 ${pct(final?.reestimated?.top1)} (BN re-estimated), ` +
-          `${pct(final?.sharedStats.top1)} with shared BN statistics; ` +
-          `${r.summary.epochs} epochs in ${r.summary.seconds.toFixed(0)} s → ${r.runDir}\n`,
-      );
+      io.out(describeFinal(cfg.strategy, cfg.model, r.summary) + ` → ${r.runDir}\n`);
     });
+}
+
+const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+
+/** One line on how a run ended: test top-1 of the selected model, which epoch and why, validation figures. */
+export function describeFinal(strategy: string, model: string, s: TrainSummary): string {
+  const f = s.final;
+  if (!f) return `${strategy} ${model}: ${s.epochs} epochs in ${s.seconds.toFixed(0)} s, nothing evaluated`;
+  const which =
+    f.selected.rule === 'best-val'
+      ? `model of epoch ${f.selected.epoch + 1} (best validation top-1)`
+      : `model of the last epoch (${f.selected.epoch + 1})`;
+  return (
+    `${strategy} ${model}: test top-1 ${pct(f.test?.top1)}, ${which}` +
+    (f.val ? `; validation top-1 ${pct(f.val.top1)}` : '') +
+    (f.sharedStats ? `, ${pct(f.sharedStats.top1)} with shared BN statistics` : '') +
+    `; ${s.epochs} epochs in ${s.seconds.toFixed(0)} s`
+  );
 }

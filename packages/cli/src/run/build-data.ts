@@ -6,6 +6,8 @@ import type { RunConfig } from './run-config';
 /** The train and evaluation data of a run, with what was decided about them. */
 export interface RunData {
   train: Dataset;
+  /** The validation split held out of the training data (`valSplit`), if any. */
+  val?: Dataset;
   test: Dataset;
   /** Model input shape after transforms. */
   inputShape: Shape3;
@@ -39,6 +41,8 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
     ({ train, test } = await loadPath(data, cfg));
     source = cfg.data;
   }
+  let val: Dataset | undefined;
+  if (cfg.valSplit) ({ train, val } = holdOut(data, train, cfg.valSplit));
   if (cfg.subset && cfg.subset < train.size) train = data.subset(train, cfg.subset, cfg.seed);
   if (cfg.testSubset && cfg.testSubset < test.size) test = data.subset(test, cfg.testSubset, cfg.seed);
   const [h, w, c] = train.shape;
@@ -47,6 +51,7 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
   const { mean, std } = await channelStats(train, channels, cfg.seed);
   return {
     train,
+    ...(val ? { val } : {}),
     test,
     inputShape: [res, cfg.resolution ?? w, channels],
     classNames: train.classNames,
@@ -110,6 +115,28 @@ async function loadPath(data: DataModule, cfg: RunConfig): Promise<{ train: Data
         hint: 'run `netaug data inspect <path>`; supported: IDX or CIFAR folders, one sub-folder per class, CSV/JSON manifests',
       });
   }
+}
+
+/** Seed of the validation split: the same held-out images for every run seed and strategy. */
+const VAL_SPLIT_SEED = 0;
+
+/**
+ * Holds `n` class-balanced training images out as the validation split (chosen with a fixed seed); the
+ * training data is the rest.
+ */
+function holdOut(data: DataModule, train: Dataset, n: number): { train: Dataset; val: Dataset } {
+  if (n >= train.size) {
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `valSplit ${n} leaves no training images: the training data has ${train.size}`,
+      { hint: `hold out fewer images, e.g. --val-split ${Math.max(1, Math.floor(train.size / 10))}` },
+    );
+  }
+  const val = data.subset(train, n, VAL_SPLIT_SEED);
+  const held = new Set(val.indices);
+  const rest = new Int32Array(train.size - n);
+  for (let i = 0, k = 0; i < train.size; i++) if (!held.has(i)) rest[k++] = i;
+  return { train: new data.DatasetView(val.base, rest), val };
 }
 
 /** Per-channel mean/std over up to 1000 evenly spaced training images, after channel conversion. */

@@ -4,6 +4,9 @@ import { z } from 'zod';
 /**
  * Everything a training run is made of, as flat JSON/YAML keys (also the `netaug train` flags).
  * Precedence: preset < config file < command-line flags.
+ *
+ * Keys added later must be optional without a default (absent = the old behaviour): the run hash
+ * ({@link runHash}) leaves absent keys out, so finished runs keep their hash across versions.
  */
 export const runConfigSchema = z
   .object({
@@ -20,6 +23,14 @@ export const runConfigSchema = z
     dataDir: z.string().optional(),
     /** Train on a class-balanced subset of this many images. */
     subset: z.number().int().positive().optional(),
+    /**
+     * Hold out this many training images (class-balanced; the same images for every seed and strategy) as the
+     * validation split: the best epoch and every other choice are made on it, and the test data is read once,
+     * at the end. Without it there is no per-epoch evaluation and the run ends with its last epoch.
+     */
+    valSplit: z.number().int().positive().optional(),
+    /** Which epoch's model the run ends with: `best-val` (default with a validation split) or `last`. */
+    select: z.enum(['best-val', 'last']).optional(),
     /** Evaluate on a class-balanced subset of this many test images. */
     testSubset: z.number().int().positive().optional(),
     /** Skip unreadable images (with a warning and a count) instead of failing. */
@@ -53,6 +64,8 @@ export const runConfigSchema = z
     seed: z.number().int().default(0),
     /** tfjs backend: auto (tensorflow → native → wasm → cpu), tensorflow, native, wasm or cpu. */
     backend: z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']).default('auto'),
+    /** Threads of the native backend's kernels (default: env NETAUG_THREADS, else every core). */
+    nativeThreads: z.number().int().positive().optional(),
     /**
      * Gradient checkpointing: recompute each block's activations in the backward pass (less memory, more
      * compute). `auto` (default) turns it on when a plain step would keep more than 2 GiB of activations.
@@ -64,18 +77,26 @@ export const runConfigSchema = z
   .strict();
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
-export type RunConfig = z.output<typeof runConfigSchema> & { out: string; warmupEpochs: number };
+export type RunConfig = z.output<typeof runConfigSchema> & {
+  out: string;
+  warmupEpochs: number;
+  select: 'best-val' | 'last';
+};
 
 /** Validates a merged config; the error names the first bad key and says what it expected. */
 export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(raw);
   if (r.success) {
     const c = r.data;
-    return {
-      ...c,
-      out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}`,
-      warmupEpochs: c.warmupEpochs ?? (c.epochs > 1 ? 1 : 0),
-    };
+    return checkRunConfig(
+      {
+        ...c,
+        out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}`,
+        warmupEpochs: c.warmupEpochs ?? (c.epochs > 1 ? 1 : 0),
+        select: c.select ?? (c.valSplit ? 'best-val' : 'last'),
+      },
+      source,
+    );
   }
   const issue = r.error.issues[0];
   const key = issue.path.join('.') || '(top level)';
@@ -86,4 +107,13 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
   throw new NetAugError('INVALID_CONFIG', `${source}: ${key}: ${msg}`, {
     hint: 'see `netaug train --help` for the keys and their types',
   });
+}
+
+/** Cross-key checks of a parsed config (typed errors naming the keys). */
+function checkRunConfig(c: RunConfig, source: string): RunConfig {
+  if (c.select === 'best-val' && !c.valSplit)
+    throw new NetAugError('INVALID_CONFIG', `${source}: select 'best-val' needs a validation split`, {
+      hint: 'add --val-split N (training images held out), or use --select last',
+    });
+  return c;
 }

@@ -1,10 +1,21 @@
 import type { TrainSummary } from '@netaug/trainer';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { NetAugError } from '@netaug/core';
 import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
 import { runTransforms } from './transforms';
 import { activationFloatsPerImage, decideRecompute } from './recompute-policy';
 import type { MobileNetSupernet } from '@netaug/supernet';
+import {
+  canonicalRun,
+  resolveDataIdentity,
+  nativeThreadsFor,
+  runHash,
+  type RunEnvironment,
+} from './run-hash';
 
 /** Gradient checkpointing on or off for this run (see {@link decideRecompute}). */
 function recomputeFor(cfg: RunConfig, supernet: MobileNetSupernet) {
@@ -25,6 +36,8 @@ function recomputeFor(cfg: RunConfig, supernet: MobileNetSupernet) {
 
 export interface TrainRunOptions {
   resume?: boolean;
+  /** Refuse to train (RUN_FOLDER) unless the run's canonical hash is this one (the study's check). */
+  expectHash?: string;
   /** Progress as plain lines (default: a progress bar that also works without a TTY). */
   plainProgress?: boolean;
   /** No progress output at all. */
@@ -34,6 +47,8 @@ export interface TrainRunOptions {
 
 export interface TrainRunResult {
   summary: TrainSummary;
+  /** The run's canonical config hash (see {@link runHash}). */
+  hash: string;
   backend: string;
   dataSource: string;
   runDir: string;
@@ -42,7 +57,45 @@ export interface TrainRunResult {
 /** Trains one run end to end: backend, data, supernet, strategies, trainer; writes the run folder `cfg.out`. */
 export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): Promise<TrainRunResult> {
   const log = options.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const backend = await setupBackend(cfg.backend);
+  const backend = await setupBackend(cfg.backend, cfg.nativeThreads);
+  const env: RunEnvironment = {
+    backend: backend.name as RunEnvironment['backend'],
+    threads:
+      backend.name === 'native'
+        ? nativeThreadsFor(cfg.nativeThreads)
+        : backend.name === 'tensorflow'
+          ? null
+          : 1,
+    data: await resolveDataIdentity(cfg),
+  };
+  const hash = runHash(cfg, env);
+  if (options.expectHash && options.expectHash !== hash) {
+    throw new NetAugError(
+      'RUN_FOLDER',
+      `this run's hash ${hash.slice(0, 10)} is not the expected ${options.expectHash.slice(0, 10)}: ` +
+        `here it resolves to backend ${env.backend}, ${env.threads ?? 'default'} threads, data ${env.data}`,
+      {
+        hint: 'run the study where its cells resolve the same way, or set backend/nativeThreads in the study',
+      },
+    );
+  }
+  const releaseLock = acquireRunLock(cfg.out);
+  try {
+    return await trainLocked(cfg, options, log, backend.name, env, hash);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function trainLocked(
+  cfg: RunConfig,
+  options: TrainRunOptions,
+  log: (line: string) => void,
+  backendName: string,
+  env: RunEnvironment,
+  hash: string,
+): Promise<TrainRunResult> {
+  const backend = { name: backendName };
   const data = await import('@netaug/data');
   const trainer = await import('@netaug/trainer');
   const { createSupernet } = await import('@netaug/supernet');
@@ -54,11 +107,10 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     seed: cfg.seed,
     transform: t.train,
   });
-  const valLoader = data.createLoader(d.test, {
-    batchSize: Math.max(cfg.batch, 256),
-    shuffle: false,
-    transform: t.test,
-  });
+  const evalLoader = (ds: typeof d.test) =>
+    data.createLoader(ds, { batchSize: Math.max(cfg.batch, 256), shuffle: false, transform: t.test });
+  const valLoader = d.val ? evalLoader(d.val) : undefined;
+  const testLoader = evalLoader(d.test);
   const supernet = createSupernet(cfg.model, {
     numClasses: d.classNames.length,
     inputShape: d.inputShape,
@@ -74,6 +126,8 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
   log(
     `netaug: ${cfg.strategy} training of ${cfg.model} on ${d.train.size} images (${d.source}), input ${d.inputShape.join('×')}, ` +
       `${cfg.epochs} epochs × ${trainLoader.batchesPerEpoch} steps, backend ${backend.name}` +
+      (env.threads && backend.name === 'native' ? ` (${env.threads} threads)` : '') +
+      (d.val ? `, ${d.val.size} validation images (select ${cfg.select})` : ', no validation split') +
       (memory.recompute ? `, recomputing activations (${memory.reason})` : ''),
   );
   const strategies = [
@@ -95,6 +149,8 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
     supernet,
     trainLoader,
     valLoader,
+    testLoader,
+    select: cfg.select,
     optimizer:
       cfg.optimizer === 'sgd'
         ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
@@ -116,18 +172,60 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
         mean: d.mean,
         std: d.std,
         train: d.train.size,
+        ...(d.val ? { val: d.val.size } : {}),
         test: d.test.size,
       },
       backend: backend.name,
+      hash,
+      canonical: canonicalRun(cfg, env),
       recompute: memory,
     },
   });
   try {
     const summary = await t0.fit({ epochs: cfg.epochs, resume: options.resume ? 'auto' : false });
-    return { summary, backend: backend.name, dataSource: d.source, runDir: cfg.out };
+    return { summary, hash, backend: backend.name, dataSource: d.source, runDir: cfg.out };
   } finally {
     await trainLoader.close();
-    await valLoader.close();
+    await valLoader?.close();
+    await testLoader.close();
     supernet.dispose();
   }
+}
+
+/**
+ * Marks `dir` as trained by this process (`run.lock`: pid, host, start time) and returns the release function.
+ * A live lock of another process is a RUN_FOLDER error; a stale one (its process is gone) is taken over.
+ */
+export function acquireRunLock(dir: string): () => void {
+  const file = join(dir, 'run.lock');
+  mkdirSync(dir, { recursive: true });
+  let held: { pid: number; host: string; started: string } | undefined;
+  try {
+    held = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    held = undefined;
+  }
+  if (held && held.pid !== process.pid) {
+    let live = held.host !== hostname();
+    if (!live) {
+      try {
+        process.kill(held.pid, 0);
+        live = true;
+      } catch (e) {
+        live = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (live) {
+      throw new NetAugError(
+        'RUN_FOLDER',
+        `${dir} is being trained by process ${held.pid} on ${held.host} (since ${held.started})`,
+        { hint: `wait for it, stop it, or delete ${file} if that process is gone` },
+      );
+    }
+  }
+  writeFileSync(
+    file,
+    JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }),
+  );
+  return () => rmSync(file, { force: true });
 }

@@ -1,0 +1,438 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cellStates, planCells, type PlanOptions } from './cells';
+import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
+import type { Study } from './spec';
+
+/** One finished cell as the report sees it. */
+export interface CellResult {
+  id: string;
+  arm: string;
+  group: string;
+  seed: number;
+  runDir: string;
+  hash: string;
+  /** The study's metric (e.g. final test top-1); null when the run does not have it. */
+  metric: number | null;
+  valTop1: number | null;
+  testTop1: number | null;
+  /** The epoch whose model the run ended with (0-based), and the rule that chose it. */
+  selectedEpoch: number;
+  select: string;
+  /**
+   * Fit gap at the selected epoch: top-1 of the tiny model on the augmented training batches during that epoch
+   * minus its validation top-1. Below 0 the model under-fits (it does better on clean held-out images than on
+   * the data it trains on).
+   */
+  fitGap: number | null;
+  /** The same at the last epoch. */
+  fitGapLast: number | null;
+  epochs: number;
+  seconds: number;
+  history: { epoch: number; trainTop1: number; valTop1: number | null; trainLoss: number }[];
+}
+
+/** Mean ± std of the metric and the fit gap of one arm within one group of levels. */
+export interface ArmResult {
+  arm: string;
+  group: string;
+  n: number;
+  metric: { mean: number; std: number };
+  valTop1: { mean: number; std: number } | null;
+  fitGap: { mean: number; std: number } | null;
+  selectedEpoch: { mean: number; min: number; max: number };
+  seconds: { mean: number };
+}
+
+export interface ComparisonResult extends PairedResult {
+  treatment: string;
+  control: string;
+  group: string;
+  /** The sentence the report prints: a gain or a loss only when the CI excludes 0. */
+  verdict: string;
+}
+
+/** `results.json` of a study report. */
+export interface StudyResults {
+  study: string;
+  file?: string;
+  generated: string;
+  metric: string;
+  higherIsBetter: boolean;
+  cells: CellResult[];
+  /** Cells not finished (pending, running, interrupted or failed) when the report was written. */
+  unfinished: { id: string; status: string }[];
+  arms: ArmResult[];
+  comparisons: ComparisonResult[];
+}
+
+type Summary = {
+  epochs: number;
+  seconds: number;
+  final?: {
+    selected?: { epoch: number; rule: string };
+    val?: { top1: number };
+    test?: { top1: number };
+  };
+} & Record<string, unknown>;
+
+type EpochLine = { epoch: number; train: { top1: number; loss: number }; val?: { top1: number } };
+
+function at(o: unknown, key: string): number | undefined {
+  let v: unknown = o;
+  for (const k of key.split('.'))
+    v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** Reads a finished cell's figures from its run folder. */
+export function readCellResult(
+  cell: { id: string; arm: string; group: string; seed: number; runDir: string; hash: string },
+  metric: string,
+): CellResult {
+  const summary = JSON.parse(readFileSync(join(cell.runDir, 'summary.json'), 'utf8')) as Summary;
+  const history = readFileSync(join(cell.runDir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EpochLine)
+    .map((r) => ({
+      epoch: r.epoch,
+      trainTop1: r.train.top1,
+      valTop1: r.val?.top1 ?? null,
+      trainLoss: r.train.loss,
+    }));
+  const sel = summary.final?.selected?.epoch ?? history.length - 1;
+  const gap = (e: number) => {
+    const r = history[e];
+    return r && r.valTop1 != null ? r.trainTop1 - r.valTop1 : null;
+  };
+  return {
+    ...cell,
+    metric: at(summary.final, metric) ?? at(summary, metric) ?? null,
+    valTop1: summary.final?.val?.top1 ?? null,
+    testTop1: summary.final?.test?.top1 ?? null,
+    selectedEpoch: sel,
+    select: summary.final?.selected?.rule ?? 'last',
+    fitGap: gap(sel),
+    fitGapLast: gap(history.length - 1),
+    epochs: summary.epochs,
+    seconds: summary.seconds,
+    history,
+  };
+}
+
+/** Per-arm figures and the paired comparisons of a study's finished cells. */
+export function analyse(study: Study, cells: CellResult[]): Pick<StudyResults, 'arms' | 'comparisons'> {
+  const { metric, higherIsBetter } = study.spec;
+  const fmt = metricFormat(metric);
+  const groups = [...new Set(study.cells.map((c) => c.group))];
+  const arms: ArmResult[] = [];
+  for (const group of groups) {
+    for (const arm of Object.keys(study.spec.arms)) {
+      const rs = cells.filter((c) => c.group === group && c.arm === arm && c.metric != null);
+      if (!rs.length) continue;
+      const ms = meanStd(rs.map((r) => r.metric!));
+      const vals = rs.filter((r) => r.valTop1 != null).map((r) => r.valTop1!);
+      const gaps = rs.filter((r) => r.fitGap != null).map((r) => r.fitGap!);
+      const sel = rs.map((r) => r.selectedEpoch);
+      arms.push({
+        arm,
+        group,
+        n: rs.length,
+        metric: { mean: ms.mean, std: ms.std },
+        valTop1: vals.length ? meanStd(vals) : null,
+        fitGap: gaps.length ? meanStd(gaps) : null,
+        selectedEpoch: { mean: meanStd(sel).mean, min: Math.min(...sel), max: Math.max(...sel) },
+        seconds: { mean: meanStd(rs.map((r) => r.seconds)).mean },
+      });
+    }
+  }
+  const comparisons: ComparisonResult[] = [];
+  for (const group of groups) {
+    for (const { treatment, control } of study.spec.compare) {
+      const seeds = study.spec.seeds.filter((s) =>
+        [treatment, control].every((a) =>
+          cells.some((c) => c.group === group && c.arm === a && c.seed === s && c.metric != null),
+        ),
+      );
+      if (!seeds.length) continue;
+      const value = (a: string, s: number) =>
+        cells.find((c) => c.group === group && c.arm === a && c.seed === s)!.metric!;
+      const r = pairedTest(
+        seeds,
+        seeds.map((s) => value(treatment, s) - value(control, s)),
+      );
+      comparisons.push({
+        ...r,
+        treatment,
+        control,
+        group,
+        verdict: verdict(r, treatment, control, fmt.diff, higherIsBetter),
+      });
+    }
+  }
+  return { arms, comparisons };
+}
+
+/** How the metric is printed: fractions like top-1 as percent, differences in points. */
+export function metricFormat(metric: string): { value: (x: number) => string; diff: (x: number) => string } {
+  const pct = /top[15]$|accuracy$/i.test(metric);
+  return pct
+    ? {
+        value: (x) => `${(100 * x).toFixed(2)}%`,
+        diff: (x) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)} pt`,
+      }
+    : {
+        value: (x) => x.toPrecision(4),
+        diff: (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toPrecision(3)}`,
+      };
+}
+
+const pct = (x: number | null | undefined) => (x == null ? '—' : `${(100 * x).toFixed(2)}%`);
+const pt = (x: number | null | undefined) =>
+  x == null ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)} pt`;
+
+/** The markdown report. */
+export function formatStudyReport(study: Study, r: StudyResults, plots: string[]): string {
+  const fmt = metricFormat(r.metric);
+  const L: string[] = [];
+  L.push(`# Study \`${study.name}\``, '');
+  if (study.spec.description) L.push(study.spec.description.trim(), '');
+  L.push(
+    `Generated ${r.generated} from ${r.cells.length} finished cell(s) of ${study.cells.length}` +
+      (r.file ? ` (study file \`${r.file}\`)` : '') +
+      `; run folders under \`${study.out}/runs\`. Metric compared: \`${r.metric}\`` +
+      ` (${r.higherIsBetter ? 'higher' : 'lower'} is better). Seeds fixed in the study file: ${study.spec.seeds.join(', ')}.`,
+    '',
+  );
+  if (r.unfinished.length)
+    L.push(
+      `**Not finished yet (${r.unfinished.length})**: ${r.unfinished.map((u) => `${u.id} (${u.status})`).join(', ')}. ` +
+        'The figures below cover the finished cells only.',
+      '',
+    );
+  L.push(
+    '## Per arm',
+    '',
+    'Fit gap = top-1 of the tiny model on its augmented training batches during the selected epoch − its ' +
+      'validation top-1 at that epoch. Below 0 the model under-fits.',
+    '',
+    `| levels | arm | n | ${r.metric} (mean ± std) | val top-1 | fit gap | selected epoch | time per run |`,
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const a of r.arms) {
+    L.push(
+      `| ${a.group || '—'} | ${a.arm} | ${a.n} | ${fmt.value(a.metric.mean)} ± ${stdText(r.metric, a.metric.std)} | ` +
+        `${a.valTop1 ? `${pct(a.valTop1.mean)} ± ${(100 * a.valTop1.std).toFixed(2)}` : '—'} | ` +
+        `${a.fitGap ? `${pt(a.fitGap.mean)} ± ${(100 * a.fitGap.std).toFixed(2)}` : '—'} | ` +
+        `${a.selectedEpoch.min === a.selectedEpoch.max ? a.selectedEpoch.min + 1 : `${a.selectedEpoch.min + 1}–${a.selectedEpoch.max + 1}`} | ` +
+        `${(a.seconds.mean / 60).toFixed(0)} min |`,
+    );
+  }
+  L.push('');
+  if (r.comparisons.length) {
+    L.push('## Paired comparisons', '');
+    for (const c of r.comparisons) {
+      L.push(`### ${c.treatment} − ${c.control}${c.group ? ` (${c.group})` : ''}`, '');
+      L.push(`| seed | ${c.treatment} | ${c.control} | difference |`, '|---|---|---|---|');
+      c.seeds.forEach((s, i) => {
+        const v = (a: string) =>
+          r.cells.find((x) => x.group === c.group && x.arm === a && x.seed === s)!.metric!;
+        L.push(
+          `| ${s} | ${fmt.value(v(c.treatment))} | ${fmt.value(v(c.control))} | ${fmt.diff(c.diffs[i])} |`,
+        );
+      });
+      L.push(
+        '',
+        `Mean difference ${fmt.diff(c.mean)}, std ${stdText(r.metric, c.std)}, n = ${c.n}` +
+          (c.ci95 ? `, 95% CI [${fmt.diff(c.ci95[0])}, ${fmt.diff(c.ci95[1])}]` : '') +
+          (c.t != null ? `, paired t = ${c.t.toFixed(2)} (df ${c.n - 1}), p = ${c.p!.toPrecision(2)}` : '') +
+          `; ${c.treatment} ahead in ${c.wins} of ${c.n} seeds.`,
+        '',
+        c.verdict,
+        '',
+      );
+    }
+  } else if (study.spec.compare.length) {
+    L.push('## Paired comparisons', '', 'No seed has both arms of a comparison finished yet.', '');
+  }
+  if (plots.length) {
+    L.push('## Plots', '');
+    for (const p of plots) L.push(`![${p}](${p}.png)`, '');
+  }
+  L.push(
+    '## Cells',
+    '',
+    '| cell | val top-1 | test top-1 | selected epoch | fit gap | run folder |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const c of r.cells)
+    L.push(
+      `| ${c.id} | ${pct(c.valTop1)} | ${pct(c.testTop1)} | ${c.selectedEpoch + 1}/${c.epochs} (${c.select}) | ${pt(c.fitGap)} | \`${c.runDir}\` |`,
+    );
+  L.push('');
+  return L.join('\n');
+}
+
+function stdText(metric: string, std: number): string {
+  return /top[15]$|accuracy$/i.test(metric) ? `${(100 * std).toFixed(2)}` : std.toPrecision(3);
+}
+
+/** Writes the study's plots (PNG + SVG) into `dir`; returns their base names. */
+async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
+  const { renderPlot } = await import('@netaug/trainer');
+  const out: string[] = [];
+  const groups = [...new Set(r.cells.map((c) => c.group))];
+  for (const [gi, group] of groups.entries()) {
+    const rows = r.cells
+      .filter((c) => c.group === group)
+      .flatMap((c) =>
+        c.history.flatMap((h) => [
+          { arm: c.arm, series: `${c.arm} val`, epoch: h.epoch + 1, value: h.valTop1 },
+          { arm: c.arm, series: `${c.arm} train (augmented)`, epoch: h.epoch + 1, value: h.trainTop1 },
+        ]),
+      )
+      .filter((x) => x.value != null);
+    const name = groups.length > 1 ? `curves-${gi + 1}` : 'curves';
+    await renderPlot(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: `Top-1 of the tiny model per epoch, mean ± std over seeds${group ? ` (${group})` : ''}`,
+        width: 520,
+        height: 300,
+        data: { values: rows },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+        layer: [
+          {
+            mark: { type: 'errorband', extent: 'stdev', opacity: 0.25 },
+            encoding: { y: { field: 'value', type: 'quantitative', title: 'top-1', scale: { zero: false } } },
+          },
+          {
+            mark: { type: 'line' },
+            encoding: { y: { aggregate: 'mean', field: 'value', type: 'quantitative' } },
+          },
+        ],
+      },
+      join(dir, name),
+    );
+    out.push(name);
+  }
+  if (r.comparisons.length) {
+    const label = (c: ComparisonResult) => `${c.treatment} − ${c.control}${c.group ? ` (${c.group})` : ''}`;
+    const points = r.comparisons.flatMap((c) =>
+      c.diffs.map((d, i) => ({ comparison: label(c), seed: c.seeds[i], diff: 100 * d })),
+    );
+    const cis = r.comparisons
+      .filter((c) => c.ci95)
+      .map((c) => ({ comparison: label(c), lo: 100 * c.ci95![0], hi: 100 * c.ci95![1], mean: 100 * c.mean }));
+    await renderPlot(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: `Paired difference per seed (${r.metric}, points) with the 95% CI of the mean`,
+        width: 520,
+        height: { step: 40 },
+        layer: [
+          {
+            data: { values: [{ zero: 0 }] },
+            mark: { type: 'rule', strokeDash: [4, 4] },
+            encoding: { x: { field: 'zero', type: 'quantitative' } },
+          },
+          {
+            data: { values: cis },
+            mark: { type: 'rule', strokeWidth: 2 },
+            encoding: {
+              y: { field: 'comparison', type: 'nominal', title: null },
+              x: { field: 'lo', type: 'quantitative', title: 'difference (points)' },
+              x2: { field: 'hi' },
+            },
+          },
+          {
+            data: { values: cis },
+            mark: { type: 'tick', thickness: 3, size: 18 },
+            encoding: {
+              y: { field: 'comparison', type: 'nominal' },
+              x: { field: 'mean', type: 'quantitative' },
+            },
+          },
+          {
+            data: { values: points },
+            mark: { type: 'point', filled: true, size: 50, opacity: 0.7 },
+            encoding: {
+              y: { field: 'comparison', type: 'nominal' },
+              x: { field: 'diff', type: 'quantitative' },
+              tooltip: [{ field: 'seed' }],
+            },
+          },
+        ],
+      },
+      join(dir, 'paired'),
+    );
+    out.push('paired');
+  }
+  const gaps = r.cells
+    .filter((c) => c.fitGap != null)
+    .map((c) => ({ arm: `${c.arm}${c.group ? ` (${c.group})` : ''}`, gap: 100 * c.fitGap! }));
+  if (gaps.length) {
+    await renderPlot(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: 'Fit gap per arm: train top-1 on augmented data − validation top-1 (points; < 0: under-fits)',
+        width: 520,
+        height: { step: 30 },
+        layer: [
+          {
+            data: { values: [{ zero: 0 }] },
+            mark: { type: 'rule', strokeDash: [4, 4] },
+            encoding: { x: { field: 'zero', type: 'quantitative' } },
+          },
+          {
+            data: { values: gaps },
+            mark: { type: 'bar', opacity: 0.5 },
+            encoding: {
+              y: { field: 'arm', type: 'nominal', title: null },
+              x: { aggregate: 'mean', field: 'gap', type: 'quantitative', title: 'fit gap (points)' },
+            },
+          },
+          {
+            data: { values: gaps },
+            mark: { type: 'point', filled: true, size: 40 },
+            encoding: { y: { field: 'arm', type: 'nominal' }, x: { field: 'gap', type: 'quantitative' } },
+          },
+        ],
+      },
+      join(dir, 'fit-gap'),
+    );
+    out.push('fit-gap');
+  }
+  return out;
+}
+
+/** Builds a study's report from its finished run folders: `report.md`, `results.json`, plots. */
+export async function writeStudyReport(
+  study: Study,
+  plan: PlanOptions = {},
+  dir = join(study.out, 'reports', study.name),
+): Promise<{ dir: string; results: StudyResults; markdown: string }> {
+  const states = cellStates(await planCells(study, plan), study.out);
+  const done = states.filter((s) => s.status === 'done');
+  const cells = done.map((s) => readCellResult(s.cell, study.spec.metric));
+  const results: StudyResults = {
+    study: study.name,
+    ...(study.file ? { file: study.file } : {}),
+    generated: new Date().toISOString(),
+    metric: study.spec.metric,
+    higherIsBetter: study.spec.higherIsBetter,
+    cells,
+    unfinished: states.filter((s) => s.status !== 'done').map((s) => ({ id: s.cell.id, status: s.status })),
+    ...analyse(study, cells),
+  };
+  mkdirSync(dir, { recursive: true });
+  const plots = cells.length ? await writePlots(dir, results) : [];
+  const markdown = formatStudyReport(study, results, plots);
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(dir, 'report.md'), markdown);
+  return { dir, results, markdown };
+}
