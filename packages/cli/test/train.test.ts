@@ -1,5 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/program';
 import { capture } from './capture';
@@ -244,5 +245,74 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     const noVal = args.filter((a, i) => a !== '--val-split' && args[i - 1] !== '--val-split');
     expect(await runCli([...noVal, '--select', 'best-val', '--out', join(tmp, 'v3')], none.io)).toBe(1);
     expect(none.err).toMatch(/select 'best-val' needs a validation split/);
+  });
+
+  it('a run folder is never overwritten or mixed: finished, other config, interrupted, locked, unwritable', async () => {
+    const own = join(tmp, 'own');
+    const again = async (extra: string[], out = own) => {
+      const c = capture();
+      const code = await runCli([...trainArgs, '--strategy', 'netaug', '--out', out, ...extra], c.io);
+      return { code, err: c.err, out: c.out };
+    };
+    expect((await again([])).code).toBe(0);
+    const finished = await again([]);
+    expect(finished.code).toBe(1);
+    expect(finished.err).toMatch(/\[RUN_FOLDER\]: .* holds a finished run of this config .*--overwrite/);
+    const same = await again(['--resume']);
+    expect(same.code).toBe(0);
+    expect(same.err).toMatch(/already holds this run, finished: nothing to do/);
+    const changed = await again(['--resume', '--lr', '0.05']);
+    expect(changed.code).toBe(1);
+    expect(changed.err).toMatch(/holds a finished run of another config \(lr: 0\.1 → 0\.05\)/);
+    expect(JSON.parse(readFileSync(join(own, 'config.json'), 'utf8')).meta.run.lr).toBe(0.1); // nothing was touched
+
+    const fresh = join(tmp, 'fresh');
+    const nothing = await again(['--resume'], fresh);
+    expect(nothing.code).toBe(0);
+    expect(nothing.err).toMatch(
+      /nothing to resume in .*fresh \(no checkpoint\): starting from the beginning/,
+    );
+    const over = await again(['--overwrite', '--seed', '4'], fresh);
+    expect(over.code).toBe(0);
+    expect(over.err).toMatch(/--overwrite: removed the previous run's files/);
+    expect(JSON.parse(readFileSync(join(fresh, 'config.json'), 'utf8')).meta.run.seed).toBe(4);
+    // an interrupted run (checkpoint, no summary): refused without --resume, continued with it
+    rmSync(join(fresh, 'summary.json'));
+    const interrupted = await again(['--seed', '4'], fresh);
+    expect(interrupted.code).toBe(1);
+    expect(interrupted.err).toMatch(/holds an interrupted run of this config \(1 of 1 epochs done\).*--resume/);
+    const resumed = await again(['--seed', '4', '--resume'], fresh);
+    expect(resumed.code).toBe(0);
+    expect(resumed.err).toMatch(/resuming .*fresh after epoch 1 of 1/);
+
+    // a file where the folder should be: refused before any data is loaded
+    const blocker = join(tmp, 'blocker');
+    writeFileSync(blocker, 'x');
+    const blocked = await again([], join(blocker, 'run'));
+    expect(blocked.code).toBe(1);
+    expect(blocked.err).toMatch(/\[IO\]: cannot write the run folder .*blocker\/run: /);
+
+    const damaged = join(tmp, 'damaged');
+    mkdirSync(damaged);
+    writeFileSync(join(damaged, 'config.json'), '{"epochs": 1, "me');
+    const bad = await again(['--resume'], damaged);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/damaged\/config\.json is not valid JSON/);
+
+    // a live process holds the folder
+    const locked = join(tmp, 'locked');
+    mkdirSync(locked);
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(
+        join(locked, 'run.lock'),
+        JSON.stringify({ pid: holder.pid, host: hostname(), started: '2026-12-05T00:00:00Z' }),
+      );
+      const held = await again([], locked);
+      expect(held.code).toBe(1);
+      expect(held.err).toMatch(new RegExp(`is being trained by process ${holder.pid}`));
+    } finally {
+      holder.kill();
+    }
   });
 });

@@ -11,6 +11,7 @@ interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   preset?: string;
   config?: string;
   resume?: boolean;
+  overwrite?: boolean;
   expectHash?: string;
   json?: boolean;
   plain?: boolean;
@@ -104,7 +105,11 @@ export function registerTrain(program: Command, io: Output): void {
     .option('--strategy <name>', 'netaug or baseline')
     .option('--seed <n>', 'seed', integer('--seed'))
     .option('--out <dir>', 'run folder')
-    .option('--resume', 'continue from the run folder’s last checkpoint')
+    .option(
+      '--resume',
+      'continue the interrupted run in --out from its last checkpoint (refused if its config differs)',
+    )
+    .option('--overwrite', 'replace the run in --out (a finished run, or one of another config)')
     .option(
       '--expect-hash <hash>',
       'refuse to train unless the run’s canonical config hash is this (netaug study uses it)',
@@ -122,7 +127,7 @@ Examples:
   $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
     )
     .action(async (flags: TrainFlags) => {
-      const { preset, config, resume, json, plain, quiet, expectHash, ...rest } = flags;
+      const { preset, config, resume, overwrite, json, plain, quiet, expectHash, ...rest } = flags;
       const cfg = resolveRunConfig({
         preset,
         configFile: config,
@@ -134,6 +139,7 @@ Examples:
       const { trainRun } = await import('../run/train-run');
       const r = await trainRun(cfg, {
         resume,
+        overwrite,
         expectHash,
         plainProgress: plain,
         quiet,

@@ -1,8 +1,8 @@
 import type { TrainSummary } from '@netaug/trainer';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
+import { acquireRunLock, checkWritable, claimRunFolder } from './run-folder';
 import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
@@ -35,7 +35,10 @@ function recomputeFor(cfg: RunConfig, supernet: MobileNetSupernet) {
 }
 
 export interface TrainRunOptions {
+  /** Continue the interrupted run in the folder (says so, and starts, when there is nothing to resume). */
   resume?: boolean;
+  /** Replace the run in the folder (a finished one, or one of another config). */
+  overwrite?: boolean;
   /** Refuse to train (RUN_FOLDER) unless the run's canonical hash is this one (the study's check). */
   expectHash?: string;
   /** Progress as plain lines (default: a progress bar that also works without a TTY). */
@@ -79,9 +82,29 @@ export async function trainRun(cfg: RunConfig, options: TrainRunOptions = {}): P
       },
     );
   }
+  checkWritable(cfg.out);
   const releaseLock = acquireRunLock(cfg.out);
   try {
-    return await trainLocked(cfg, options, log, backend.name, env, hash);
+    const decision = claimRunFolder(cfg.out, {
+      hash,
+      canonical: canonicalRun(cfg, env),
+      resume: options.resume,
+      overwrite: options.overwrite,
+      log,
+    });
+    if (decision.action === 'finished') {
+      log(`netaug: ${cfg.out} already holds this run, finished: nothing to do`);
+      const summary = JSON.parse(readFileSync(join(cfg.out, 'summary.json'), 'utf8')) as TrainSummary;
+      return { summary, hash, backend: backend.name, dataSource: env.data, runDir: cfg.out };
+    }
+    return await trainLocked(
+      cfg,
+      { ...options, resume: decision.action === 'resume' },
+      log,
+      backend.name,
+      env,
+      hash,
+    );
   } finally {
     releaseLock();
   }
@@ -182,7 +205,7 @@ async function trainLocked(
     },
   });
   try {
-    const summary = await t0.fit({ epochs: cfg.epochs, resume: options.resume ? 'auto' : false });
+    const summary = await t0.fit({ epochs: cfg.epochs, resume: options.resume ?? false });
     return { summary, hash, backend: backend.name, dataSource: d.source, runDir: cfg.out };
   } finally {
     await trainLoader.close();
@@ -190,42 +213,4 @@ async function trainLocked(
     await testLoader.close();
     supernet.dispose();
   }
-}
-
-/**
- * Marks `dir` as trained by this process (`run.lock`: pid, host, start time) and returns the release function.
- * A live lock of another process is a RUN_FOLDER error; a stale one (its process is gone) is taken over.
- */
-export function acquireRunLock(dir: string): () => void {
-  const file = join(dir, 'run.lock');
-  mkdirSync(dir, { recursive: true });
-  let held: { pid: number; host: string; started: string } | undefined;
-  try {
-    held = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    held = undefined;
-  }
-  if (held && held.pid !== process.pid) {
-    let live = held.host !== hostname();
-    if (!live) {
-      try {
-        process.kill(held.pid, 0);
-        live = true;
-      } catch (e) {
-        live = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (live) {
-      throw new NetAugError(
-        'RUN_FOLDER',
-        `${dir} is being trained by process ${held.pid} on ${held.host} (since ${held.started})`,
-        { hint: `wait for it, stop it, or delete ${file} if that process is gone` },
-      );
-    }
-  }
-  writeFileSync(
-    file,
-    JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }),
-  );
-  return () => rmSync(file, { force: true });
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nativeThreadsFor, resolveDataIdentity, runHash, type RunEnvironment } from '../run/run-hash';
 import type { RunConfig } from '../run/run-config';
+import { liveLock, type RunLock } from '../run/run-folder';
 import type { Cell, Study } from './spec';
 
 /** A cell with its place: the run's hash and folder. */
@@ -11,6 +11,8 @@ export interface PlannedCell extends Cell {
   runDir: string;
   env: RunEnvironment;
 }
+
+export type { RunLock };
 
 /** Where a cell stands. */
 export type CellStatus = 'done' | 'running' | 'partial' | 'pending' | 'failed';
@@ -27,13 +29,6 @@ export interface CellState {
   lock?: RunLock;
   /** For `failed`: what failed.json says. */
   error?: { code?: string; message: string };
-}
-
-/** `run.lock` in a run folder while a process trains it. */
-export interface RunLock {
-  pid: number;
-  host: string;
-  started: string;
 }
 
 /** Options that change how cells are placed. */
@@ -111,24 +106,6 @@ function readJson<T>(file: string): T | undefined {
 /** The hash recorded in a run folder (`config.json` → meta.hash), if any. */
 export function folderHash(dir: string): string | undefined {
   return readJson<{ meta?: { hash?: string } }>(join(dir, 'config.json'))?.meta?.hash;
-}
-
-/** True when `pid` is a live process on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The live lock of a run folder: held by a process that still runs (on this host; other hosts are trusted). */
-export function liveLock(dir: string): RunLock | undefined {
-  const lock = readJson<RunLock>(join(dir, 'run.lock'));
-  if (!lock) return undefined;
-  if (lock.host === hostname() && !alive(lock.pid)) return undefined;
-  return lock;
 }
 
 /** Finished run folders under `<out>/runs` by hash (a finished run counts wherever it is). */

@@ -56,6 +56,8 @@ export interface ComparisonResult extends PairedResult {
 export interface StudyResults {
   study: string;
   file?: string;
+  /** The folder of this report. */
+  reportDir: string;
   generated: string;
   metric: string;
   higherIsBetter: boolean;
@@ -211,6 +213,10 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
         'The figures below cover the finished cells only.',
       '',
     );
+  if (!r.cells.length) {
+    L.push('No cell has finished yet.', '');
+    return L.join('\n');
+  }
   L.push(
     '## Per arm',
     '',
@@ -422,6 +428,7 @@ export async function writeStudyReport(
   const results: StudyResults = {
     study: study.name,
     ...(study.file ? { file: study.file } : {}),
+    reportDir: dir,
     generated: new Date().toISOString(),
     metric: study.spec.metric,
     higherIsBetter: study.spec.higherIsBetter,

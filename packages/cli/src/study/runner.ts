@@ -89,7 +89,7 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<R
       else {
         const { trainRun } = await import('../run/train-run');
         await trainRun(c.config, {
-          resume,
+          resume: true,
           expectHash: c.hash,
           plainProgress: o.plainProgress,
           quiet: !o.plainProgress,
