@@ -280,7 +280,9 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     rmSync(join(fresh, 'summary.json'));
     const interrupted = await again(['--seed', '4'], fresh);
     expect(interrupted.code).toBe(1);
-    expect(interrupted.err).toMatch(/holds an interrupted run of this config \(1 of 1 epochs done\).*--resume/);
+    expect(interrupted.err).toMatch(
+      /holds an interrupted run of this config \(1 of 1 epochs done\).*--resume/,
+    );
     const resumed = await again(['--seed', '4', '--resume'], fresh);
     expect(resumed.code).toBe(0);
     expect(resumed.err).toMatch(/resuming .*fresh after epoch 1 of 1/);
