@@ -138,6 +138,12 @@ const SPECS: Record<string, ExampleSpec> = {
       expect(fs.statSync(path.join(project, 'tiny.onnx')).size).toBeGreaterThan(200);
     },
   },
+  '@netaug/queue': {
+    selector: { after: '## Quick check' },
+    check: ({ lines }) => {
+      expect(lines).toEqual(['rediss://***@10.0.0.5:6380/2 true 6380 2 false']);
+    },
+  },
   '@netaug/cli': {
     selector: { after: '## Use from code' },
     check: async ({ stdout, project, node }) => {
