@@ -5,7 +5,9 @@ try {
   require('../dist/bin.js');
 } catch (e) {
   if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/bin.js')) {
-    process.stderr.write('netaug: the CLI is not built yet — run `npm run build` (or `npx nx build @netaug/cli`) first\n');
+    process.stderr.write(
+      'netaug: the CLI is not built yet — run `npm run build` (or `npx nx build @netaug/cli`) first\n',
+    );
     process.exitCode = 2;
   } else {
     throw e;

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 import { runCli } from './program';
+import { exitWithParent } from './study/child';
+
+// a training process started by a study or a queue worker ends with its parent (no orphan keeps training)
+exitWithParent();
 
 runCli(process.argv.slice(2)).then(
   (code) => {

@@ -73,6 +73,7 @@ Examples:
       const { readConfigFile } = await import('../run/load-config');
       const { buildStudy } = await import('../study/spec');
       const { runStudy, defaultNativeThreads } = await import('../study/runner');
+      const { planCells } = await import('../study/cells');
       const { writeStudyReport } = await import('../study/report');
       const base = {
         ...(preset ? { preset } : {}),
@@ -92,14 +93,13 @@ Examples:
         },
         { out: out ?? `runs/compare-${preset ?? 'run'}` },
       );
-      const nativeThreads = defaultNativeThreads(parallel ?? 1);
-      const result = await runStudy(study, {
+      const cells = await planCells(study, { nativeThreads: defaultNativeThreads(parallel ?? 1) });
+      const result = await runStudy(study, cells, {
         parallel,
-        nativeThreads,
         plainProgress: plain,
         log: quiet ? () => undefined : (s) => io.err(s + '\n'),
       });
-      const report = await writeStudyReport(study, { nativeThreads });
+      const report = await writeStudyReport(study, cells);
       if (json) io.out(JSON.stringify(report.results, null, 2) + '\n');
       else io.out(report.markdown + `\nreport: ${report.dir}/report.md\n`);
       if (result?.failed.length)

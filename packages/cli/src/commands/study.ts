@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Output } from '../output';
 import { formatTable } from '../output';
@@ -10,6 +11,9 @@ interface StudyFlags {
   parallel?: number;
   nativeThreads?: number;
   retryFailed?: boolean;
+  queue?: string;
+  queueName: string;
+  wait: boolean;
   plain?: boolean;
   json?: boolean;
 }
@@ -37,6 +41,12 @@ export function registerStudy(program: Command, io: Output): void {
       parsePositiveInt('--native-threads'),
     )
     .option('--retry-failed', 'train cells that failed before again')
+    .option(
+      '--queue <url>',
+      'put the cells on a job queue (redis://[:password@]host:port, rediss:// for TLS; also NETAUG_QUEUE_URL) for `netaug worker` processes on any machine',
+    )
+    .option('--queue-name <name>', 'the queue (workers serve one queue)', 'studies')
+    .option('--no-wait', 'with --queue: enqueue and return (the last worker to finish writes the report)')
     .option('--plain', 'per-epoch progress lines of cells trained in this process')
     .option('--json', 'print the status or the report as JSON')
     .addHelpText(
@@ -47,25 +57,49 @@ covers every setting that changes the result (backend and thread count included)
 hash is reused, an interrupted one resumes from its last checkpoint, so re-running the command continues the
 study. Thread counts are part of the hash: keep --parallel / --native-threads the same for one study.
 
+With --queue, the study's out folder must be on storage every worker sees, at the same path. Guide:
+docs/guides/distributed.md.
+
 Examples:
   $ netaug study studies/ci-tiny.yaml
   $ netaug study studies/fmnist-netaug.yaml --parallel 2
-  $ netaug study studies/fmnist-netaug.yaml --status`,
+  $ netaug study studies/fmnist-netaug.yaml --status
+  $ netaug study studies/fmnist-netaug.yaml --queue redis://10.0.0.5:6379 --native-threads 2`,
     )
     .action(async (file: string, flags: StudyFlags) => {
       const { readStudyFile } = await import('../study/spec');
-      const { cellStates, estimateSecondsLeft, planCells } = await import('../study/cells');
+      const { cellStates, estimateSecondsLeft, planCells, readStudySettings, writeStudySettings } =
+        await import('../study/cells');
       const { runStudy, formatDuration, defaultNativeThreads } = await import('../study/runner');
+      const { queueUrl } = await import('../study/queue');
+      const q = await queueUrl(flags.queue);
       const study = readStudyFile(file);
+      // workers on other machines see the study's folder at the same (absolute) path
+      if (q) study.out = resolve(study.out);
       // --status and --report-only place cells as the last run of the study did (thread counts change hashes)
-      const { readStudySettings, writeStudySettings } = await import('../study/cells');
       const last = flags.parallel || flags.nativeThreads ? undefined : readStudySettings(study);
       const parallel = flags.parallel ?? last?.parallel ?? 1;
       const nativeThreads = last ? last.nativeThreads : defaultNativeThreads(parallel, flags.nativeThreads);
-      if (!flags.status && !flags.reportOnly) writeStudySettings(study, { parallel, nativeThreads });
+      const cells = await planCells(study, { nativeThreads });
+      const log = (s: string) => io.err(s + '\n');
+
       if (flags.status) {
-        const states = cellStates(await planCells(study, { nativeThreads }), study.out);
+        const states = cellStates(cells, study.out);
+        const jobs = q
+          ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name)
+          : undefined;
         const left = estimateSecondsLeft(states, parallel);
+        const rows = states.map((s) => {
+          const job = jobs?.get(s.cell.hash);
+          const status =
+            s.status === 'done' || !job ? s.status : job.state === 'active' ? 'running' : job.state;
+          const where = job?.worker
+            ? job.worker
+            : s.lock
+              ? `pid ${s.lock.pid} on ${s.lock.host}`
+              : (job?.failedReason ?? s.error?.message ?? '');
+          return { s, status, where };
+        });
         if (flags.json) {
           io.out(
             JSON.stringify(
@@ -73,15 +107,14 @@ Examples:
                 study: study.name,
                 out: study.out,
                 secondsLeft: left,
-                cells: states.map((s) => ({
+                cells: rows.map(({ s, status, where }) => ({
                   id: s.cell.id,
-                  status: s.status,
+                  status,
                   epoch: s.epoch,
                   epochs: s.epochs,
+                  where,
                   runDir: s.cell.runDir,
                   hash: s.cell.hash,
-                  ...(s.lock ? { pid: s.lock.pid, host: s.lock.host } : {}),
-                  ...(s.error ? { error: s.error } : {}),
                 })),
               },
               null,
@@ -90,40 +123,126 @@ Examples:
           );
           return;
         }
-        const count = (st: string) => states.filter((s) => s.status === st).length;
+        const count = (st: string) => rows.filter((r) => r.status === st).length;
         io.out(
           formatTable([
             ['cell', 'status', 'epoch', 'where'],
-            ...states.map((s) => [
+            ...rows.map(({ s, status, where }) => [
               s.cell.id,
-              s.status,
+              status,
               `${s.epoch}/${s.epochs}`,
-              s.lock ? `pid ${s.lock.pid} on ${s.lock.host}` : s.error ? s.error.message.slice(0, 60) : '',
+              where.slice(0, 60),
             ]),
           ]) +
             `${count('done')} done, ${count('running')} running, ${count('partial')} interrupted, ` +
-            `${count('pending')} pending, ${count('failed')} failed` +
+            `${count('pending') + count('waiting')} pending, ${count('failed')} failed` +
             (left != null ? `; about ${formatDuration(left)} left with ${parallel} at a time` : '') +
             '\n',
         );
         return;
       }
-      const result = flags.reportOnly
-        ? undefined
-        : await runStudy(study, {
+
+      let failed: string[] = [];
+      if (q && !flags.reportOnly) {
+        const { enqueueStudy, waitForStudy } = await import('../study/queue');
+        writeStudySettings(study, { parallel, nativeThreads });
+        const r = await enqueueStudy(q, study, cells, {
+          queueName: flags.queueName,
+          retryFailed: flags.retryFailed,
+          log,
+        });
+        log(
+          `netaug study ${study.name}: ${r.added.length + r.retried.length} cells enqueued on ${q.redacted} ` +
+            `(queue '${flags.queueName}'), ${r.existing.length} already queued, ${r.skippedDone.length} finished → ${study.out}`,
+        );
+        if (!flags.wait) return;
+        failed = await waitForStudy(q, study, cells, { queueName: flags.queueName, log });
+      } else if (!flags.reportOnly) {
+        writeStudySettings(study, { parallel, nativeThreads });
+        failed = (
+          await runStudy(study, cells, {
             parallel,
-            nativeThreads,
             retryFailed: flags.retryFailed,
             plainProgress: flags.plain,
-            log: (s) => io.err(s + '\n'),
-          });
+            log,
+          })
+        ).failed;
+      }
       const { writeStudyReport } = await import('../study/report');
-      const report = await writeStudyReport(study, { nativeThreads });
+      const report = await writeStudyReport(study, cells);
       if (flags.json) io.out(JSON.stringify(report.results, null, 2) + '\n');
       else io.out(report.markdown + `\nreport: ${report.dir}\n`);
-      if (result?.failed.length)
+      if (failed.length)
         throw new UsageError(
-          `${result.failed.length} cell(s) failed or were not run: ${result.failed.join(', ')} (their run folders hold failed.json)`,
+          `${failed.length} cell(s) failed or were not run: ${failed.join(', ')} (their run folders hold failed.json)`,
         );
     });
+
+  program
+    .command('worker')
+    .description('Take study cells from a job queue and train them (any number of workers, on any machines)')
+    .option('--queue <url>', 'redis://[:password@]host:port (rediss:// for TLS); also NETAUG_QUEUE_URL')
+    .option('--queue-name <name>', 'the queue to serve', 'studies')
+    .option(
+      '--concurrency <n>',
+      'cells trained at once, each in its own process',
+      parsePositiveInt('--concurrency'),
+      1,
+    )
+    .option('--name <name>', 'shown in `netaug study --status` (default worker-<host>-<pid>)')
+    .option(
+      '--lock-duration <ms>',
+      'stall detection: job lock (default 30000)',
+      parsePositiveInt('--lock-duration'),
+    )
+    .option(
+      '--stalled-interval <ms>',
+      'stall detection: check interval (default 15000)',
+      parsePositiveInt('--stalled-interval'),
+    )
+    .addHelpText(
+      'after',
+      `
+A worker trains each cell in a child process with the cell's own backend and thread count (both are part of the
+cell's hash, fixed by the study). A worker that dies loses nothing: after the stall check (15–45 s) another worker
+resumes the cell from its last checkpoint. Stop a worker with Ctrl-C or SIGTERM: its cells go back to the queue.
+
+Example:
+  $ NETAUG_QUEUE_URL=redis://:secret@10.0.0.5:6379 netaug worker --concurrency 2`,
+    )
+    .action(
+      async (flags: {
+        queue?: string;
+        queueName: string;
+        concurrency: number;
+        name?: string;
+        lockDuration?: number;
+        stalledInterval?: number;
+      }) => {
+        const { queueUrl, startCellWorker } = await import('../study/queue');
+        const q = await queueUrl(flags.queue);
+        if (!q) throw new UsageError('netaug worker needs --queue <redis://host:port> (or NETAUG_QUEUE_URL)');
+        const log = (s: string) => io.err(s + '\n');
+        const w = await startCellWorker(q, {
+          queueName: flags.queueName,
+          concurrency: flags.concurrency,
+          name: flags.name,
+          lockDuration: flags.lockDuration,
+          stalledInterval: flags.stalledInterval,
+          log,
+        });
+        await w.ready();
+        log(
+          `netaug worker ${w.name}: serving queue '${flags.queueName}' on ${q.redacted} (concurrency ${flags.concurrency})`,
+        );
+        await new Promise<void>((done) => {
+          const stop = (sig: string) => {
+            log(`netaug worker ${w.name}: ${sig}: putting running cells back in the queue and stopping`);
+            void w.close({ abort: true }).then(done, done);
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+      },
+    );
 }

@@ -88,6 +88,13 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
       data: dataIds.get(dataKey)!,
     };
     const hash = runHash(config, env);
+    // the machine's choices written into the config (not into the hash: it has them already), so that a cell
+    // trained elsewhere (a queue worker) runs on the same backend with the same threads or refuses
+    config = {
+      ...config,
+      backend: env.backend,
+      ...(env.backend === 'native' ? { nativeThreads: env.threads! } : {}),
+    };
     const runDir = join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
     dirs.set(cell.id, runDir);
     planned.push({ ...cell, config: { ...config, out: runDir }, hash, runDir, env });

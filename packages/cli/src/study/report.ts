@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cellStates, planCells, type PlanOptions } from './cells';
+import { cellStates, type PlannedCell } from './cells';
 import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
 import type { Study } from './spec';
 
@@ -419,12 +419,12 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
 /** Builds a study's report from its finished run folders: `report.md`, `results.json`, plots. */
 export async function writeStudyReport(
   study: Study,
-  plan: PlanOptions = {},
+  cells: PlannedCell[],
   dir = join(study.out, 'reports', study.name),
 ): Promise<{ dir: string; results: StudyResults; markdown: string }> {
-  const states = cellStates(await planCells(study, plan), study.out);
+  const states = cellStates(cells, study.out);
   const done = states.filter((s) => s.status === 'done');
-  const cells = done.map((s) => readCellResult(s.cell, study.spec.metric));
+  const finished = done.map((s) => readCellResult(s.cell, study.spec.metric));
   const results: StudyResults = {
     study: study.name,
     ...(study.file ? { file: study.file } : {}),
@@ -432,12 +432,12 @@ export async function writeStudyReport(
     generated: new Date().toISOString(),
     metric: study.spec.metric,
     higherIsBetter: study.spec.higherIsBetter,
-    cells,
+    cells: finished,
     unfinished: states.filter((s) => s.status !== 'done').map((s) => ({ id: s.cell.id, status: s.status })),
-    ...analyse(study, cells),
+    ...analyse(study, finished),
   };
   mkdirSync(dir, { recursive: true });
-  const plots = cells.length ? await writePlots(dir, results) : [];
+  const plots = finished.length ? await writePlots(dir, results) : [];
   const markdown = formatStudyReport(study, results, plots);
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(dir, 'report.md'), markdown);

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { isNetAugError, NetAugError } from '@netaug/core';
-import { cellStates, estimateSecondsLeft, planCells, type CellState, type PlannedCell } from './cells';
+import { join } from 'node:path';
+import { isNetAugError } from '@netaug/core';
+import { trainInChild } from './child';
+import { cellStates, estimateSecondsLeft, type CellState, type PlannedCell } from './cells';
 import type { Study } from './spec';
 
 /** Options of {@link runStudy}. */
@@ -14,8 +13,6 @@ export interface RunStudyOptions {
    * 1-thread processes finish more cells per hour than one 2-thread process (docs/benchmarks.md).
    */
   parallel?: number;
-  /** Native threads of cells that do not set `nativeThreads` (default with `parallel` > 1: cores / parallel). */
-  nativeThreads?: number;
   /** Train cells that failed before again (default: they stay failed and are reported). */
   retryFailed?: boolean;
   /** One line per event (cell started, finished, failed, reused). */
@@ -39,13 +36,13 @@ export function defaultNativeThreads(parallel: number, flag?: number): number | 
 }
 
 /** Runs every cell of a study that is not done: finished runs are reused, interrupted ones resume. */
-export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<RunStudyResult> {
+export async function runStudy(
+  study: Study,
+  cells: PlannedCell[],
+  o: RunStudyOptions = {},
+): Promise<RunStudyResult> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const parallel = Math.max(1, o.parallel ?? 1);
-  const cores = (await import('node:os')).availableParallelism();
-  const nativeThreads =
-    o.nativeThreads ?? (parallel > 1 ? Math.max(1, Math.floor(cores / parallel)) : undefined);
-  const cells = await planCells(study, { nativeThreads });
   mkdirSync(join(study.out, 'runs'), { recursive: true });
   const initial = cellStates(cells, study.out);
   const byId = new Map(initial.map((s) => [s.cell.id, s]));
@@ -61,7 +58,9 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<R
     `netaug study ${study.name}: ${cells.length} cells, ${done.size} done, ${failed.size} failed before, ` +
       `${todo.length} to train` +
       (parallel > 1 ? ` in ${parallel} processes` : '') +
-      (nativeThreads ? ` (${nativeThreads} native threads each)` : '') +
+      (cells[0]?.env.threads && cells[0].env.backend === 'native'
+        ? ` (${cells[0].env.threads} native threads each)`
+        : '') +
       ` → ${study.out}`,
   );
 
@@ -85,7 +84,7 @@ export async function runStudy(study: Study, o: RunStudyOptions = {}): Promise<R
     const resume = existsSync(join(c.runDir, 'checkpoint.bin'));
     log(`netaug study: ${resume ? 'resuming' : 'training'} ${c.id} → ${c.runDir}`);
     try {
-      if (parallel > 1) await trainInChild(c);
+      if (parallel > 1) await trainInChild(c, { threads: c.env.threads });
       else {
         const { trainRun } = await import('../run/train-run');
         await trainRun(c.config, {
@@ -166,44 +165,4 @@ export function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   const m = Math.round(seconds / 60);
   return m < 90 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-/** The `netaug` entry point of this installation (children run `node <bin> train …`). */
-function cliBin(): string {
-  const req = createRequire(typeof __filename !== 'undefined' ? __filename : join(process.cwd(), 'x.js'));
-  return join(dirname(req.resolve('@netaug/cli/package.json')), 'dist', 'bin.js');
-}
-
-/** Trains a cell in a child process (`netaug train --config <cell.json> --resume`), output to `train.log`. */
-function trainInChild(c: PlannedCell): Promise<void> {
-  mkdirSync(c.runDir, { recursive: true });
-  const cfgFile = join(c.runDir, 'cell.json');
-  writeFileSync(cfgFile, JSON.stringify(c.config, null, 2) + '\n');
-  const logFile = join(c.runDir, 'train.log');
-  const fd = openSync(logFile, 'a');
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [cliBin(), 'train', '--config', cfgFile, '--resume', '--plain', '--expect-hash', c.hash],
-      { stdio: ['ignore', fd, fd], env: { ...process.env, NETAUG_THREADS: String(c.env.threads ?? '') } },
-    );
-    child.on('error', (e) => {
-      closeSync(fd);
-      reject(e);
-    });
-    child.on('exit', (code, signal) => {
-      closeSync(fd);
-      if (code === 0) return resolve();
-      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
-      const m = /^netaug: error \[([A-Z_]+)\]: (.*)$/.exec(tail);
-      reject(
-        m
-          ? new NetAugError(m[1] as never, m[2])
-          : new NetAugError(
-              'INTERNAL' as never,
-              `training process ${signal ? `killed by ${signal}` : `exited with ${code}`}: ${tail} (see ${logFile})`,
-            ),
-      );
-    });
-  });
 }

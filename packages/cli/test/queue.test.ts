@@ -1,0 +1,117 @@
+/**
+ * A study on a real job queue: redis-server (appendonly, random port, temp folder) and two `netaug worker`
+ * processes; one worker is killed with SIGKILL in the middle of a cell; the study must still complete, and the
+ * interrupted cell must end exactly as an uninterrupted run of the same cell.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../src/program';
+import { trainRun } from '../src/run/train-run';
+import type { StudyResults } from '../src/study/report';
+import { startRedis, type RedisServer } from '../../queue/test/redis-server';
+import { capture } from './capture';
+
+const BIN = join(__dirname, '..', 'dist', 'bin.js');
+const tmp = mkdtempSync(join(tmpdir(), 'netaug-queue-'));
+const out = join(tmp, 'study');
+const file = join(tmp, 'q.yaml');
+writeFileSync(
+  file,
+  [
+    'name: q',
+    `out: ${out}`,
+    'base: { model: mobilenetv2-tiny, data: fashion-mnist, subset: 600, valSplit: 100, testSubset: 200,',
+    '  epochs: 3, batch: 50, lr: 0.05, bnImages: 100, backend: wasm }',
+    'seeds: [0, 1]',
+    'arms: { baseline: { config: { strategy: baseline } }, netaug: { config: { strategy: netaug } } }',
+    'compare: [{ treatment: netaug, control: baseline }]',
+  ].join('\n'),
+);
+
+let redis: RedisServer;
+const workers: ChildProcess[] = [];
+const logs: string[] = [];
+
+function startWorker(name: string): ChildProcess {
+  const w = spawn(
+    process.execPath,
+    [BIN, 'worker', '--name', name, '--lock-duration', '3000', '--stalled-interval', '1000'],
+    { env: { ...process.env, NETAUG_QUEUE_URL: redis.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  w.stderr!.on('data', (d) => logs.push(`[${name}] ${d}`));
+  workers.push(w);
+  return w;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: build the CLI first (npm test builds everything)`);
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await redis?.stop();
+});
+
+test('two workers, one killed mid-epoch: the study completes and the interrupted cell equals an uninterrupted run', async () => {
+  const a = startWorker('wa');
+  startWorker('wb');
+  const c = capture();
+  const study = runCli(['study', file, '--queue', redis.url, '--json'], c.io);
+
+  // wait until worker A trains a cell that has finished its first epoch, then kill A (SIGKILL, no cleanup)
+  let killed: { runDir: string; child: number } | undefined;
+  for (let i = 0; i < 600 && !killed; i++) {
+    await sleep(200);
+    const status = capture();
+    await runCli(['study', file, '--queue', redis.url, '--status', '--json'], status.io);
+    if (!status.out) continue;
+    const cells = JSON.parse(status.out).cells as { where: string; epoch: number; runDir: string }[];
+    const mine = cells.find(
+      (x) => x.where === 'wa' && x.epoch >= 1 && existsSync(join(x.runDir, 'run.lock')),
+    );
+    if (mine) {
+      const lock = JSON.parse(readFileSync(join(mine.runDir, 'run.lock'), 'utf8'));
+      a.kill('SIGKILL');
+      killed = { runDir: mine.runDir, child: lock.pid };
+    }
+  }
+  expect(killed).toBeDefined();
+  // its training process ends with it (no orphan keeps writing the folder another worker resumes)
+  for (let i = 0; i < 50 && alive(killed!.child); i++) await sleep(100);
+  expect(alive(killed!.child)).toBe(false);
+
+  expect(await study).toBe(0);
+  const results = JSON.parse(c.out) as StudyResults;
+  expect(results.cells).toHaveLength(4);
+  expect(results.unfinished).toEqual([]);
+  const log = readFileSync(join(killed!.runDir, 'train.log'), 'utf8');
+  expect(log).toMatch(/resuming .* after epoch [12] of 3/);
+  expect(logs.join('')).toMatch(/\[wb\] .* started on wb/);
+
+  // the same cell, uninterrupted, in this process
+  const cfg = JSON.parse(readFileSync(join(killed!.runDir, 'cell.json'), 'utf8'));
+  const ref = await trainRun({ ...cfg, out: join(tmp, 'reference') }, { quiet: true, log: () => undefined });
+  const got = JSON.parse(readFileSync(join(killed!.runDir, 'summary.json'), 'utf8'));
+  expect(got.final).toEqual(ref.summary.final);
+  expect(
+    readFileSync(join(killed!.runDir, 'model.nair')).equals(
+      readFileSync(join(tmp, 'reference', 'model.nair')),
+    ),
+  ).toBe(true);
+  // the report was written (by the study command and/or the last worker)
+  expect(existsSync(join(out, 'reports', 'q', 'report.md'))).toBe(true);
+}, 600_000);
