@@ -4,7 +4,7 @@
  * interrupted cell must end exactly as an uninterrupted run of the same cell.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/program';
@@ -114,4 +114,68 @@ test('two workers, one killed mid-epoch: the study completes and the interrupted
   ).toBe(true);
   // the report was written (by the study command and/or the last worker)
   expect(existsSync(join(out, 'reports', 'q', 'report.md'))).toBe(true);
+}, 600_000);
+
+test('a password in the queue URL appears nowhere; a worker that cannot see the study folder refuses to start', async () => {
+  const secret = 'pw-s3cret-9f2c';
+  const guarded = await startRedis({ password: secret });
+  const root = mkdtempSync(join(tmpdir(), 'netaug-queue-pw-'));
+  const f = join(root, 'pw.yaml');
+  writeFileSync(
+    f,
+    [
+      'name: pw',
+      `out: ${join(root, 'study')}`,
+      'base: { model: mobilenetv2-tiny, data: fashion-mnist, subset: 200, valSplit: 100, testSubset: 100,',
+      '  epochs: 1, batch: 50, bnImages: 100, backend: wasm, strategy: baseline }',
+      'seeds: [0, 1]',
+      'arms: { baseline: {} }',
+      'compare: []',
+    ].join('\n'),
+  );
+  const said: string[] = [];
+  try {
+    const enq = capture();
+    expect(await runCli(['study', f, '--queue', guarded.url, '--no-wait'], enq.io)).toBe(0);
+    said.push(enq.out, enq.err);
+    expect(enq.err).toMatch(/2 cells enqueued on redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0/);
+
+    // the shared folder is not mounted here: the worker refuses before taking anything
+    renameSync(join(root, 'study'), join(root, 'elsewhere'));
+    const blind = capture();
+    expect(await runCli(['worker', '--queue', guarded.url], blind.io)).toBe(1);
+    said.push(blind.out, blind.err);
+    expect(blind.err).toMatch(/cannot see the study folder .*study \(no pw\.study\.json there\)/);
+    expect(
+      blind.err
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('netaug: error')),
+    ).toHaveLength(1);
+    renameSync(join(root, 'elsewhere'), join(root, 'study'));
+
+    const w = spawn(process.execPath, [BIN, 'worker', '--name', 'wp'], {
+      env: { ...process.env, NETAUG_QUEUE_URL: guarded.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    workers.push(w);
+    w.stderr!.on('data', (d) => said.push(String(d)));
+    const done = capture();
+    expect(await runCli(['study', f, '--queue', guarded.url, '--json'], done.io)).toBe(0);
+    said.push(done.out, done.err);
+    expect((JSON.parse(done.out) as StudyResults).cells).toHaveLength(2);
+    w.kill('SIGTERM');
+    await new Promise((r) => w.once('exit', r));
+  } finally {
+    await guarded.stop();
+  }
+  expect(said.join('\n')).not.toContain(secret);
+  // nor in any file of the study: configs, logs, run folders, reports
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+    );
+  const all = files(root);
+  expect(all.length).toBeGreaterThan(20);
+  for (const file of all) expect(readFileSync(file).includes(secret)).toBe(false);
 }, 600_000);

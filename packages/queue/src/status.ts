@@ -13,6 +13,8 @@ export interface CellStatus {
   cellId: string;
   /** The canonical config hash = the job id. */
   hash: string;
+  /** The cell's run folder (on the shared storage). */
+  runDir: string;
   state: CellState;
   /** Name of the last worker that started the job (the one running it, when active). */
   worker?: string;
@@ -60,6 +62,7 @@ function statusOf(job: Job<CellJobData>, state: CellState): CellStatus {
   const st: CellStatus = {
     cellId: cell.cellId,
     hash,
+    runDir: cell.runDir,
     state,
     attemptsMade: job.attemptsMade ?? 0,
     attemptsStarted: job.attemptsStarted ?? 0,

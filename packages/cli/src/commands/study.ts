@@ -86,7 +86,7 @@ Examples:
       if (flags.status) {
         const states = cellStates(cells, study.out);
         const jobs = q
-          ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name)
+          ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name, log)
           : undefined;
         const left = estimateSecondsLeft(states, parallel);
         const rows = states.map((s) => {
@@ -219,11 +219,20 @@ Example:
         lockDuration?: number;
         stalledInterval?: number;
       }) => {
-        const { queueUrl, startCellWorker } = await import('../study/queue');
+        const { queueUrl, startCellWorker, checkStorage } = await import('../study/queue');
         const q = await queueUrl(flags.queue);
         if (!q) throw new UsageError('netaug worker needs --queue <redis://host:port> (or NETAUG_QUEUE_URL)');
         const log = (s: string) => io.err(s + '\n');
+        const blind = await checkStorage(q, flags.queueName);
+        if (blind) throw new UsageError(blind);
+        let fatal: string | undefined;
+        let stopped: () => void = () => undefined;
         const w = await startCellWorker(q, {
+          onFatal: (m) => {
+            fatal ??= m;
+            log(`netaug worker: ${m}; stopping, the cell goes back to the queue`);
+            void w.close({ abort: true }).then(stopped);
+          },
           queueName: flags.queueName,
           concurrency: flags.concurrency,
           name: flags.name,
@@ -236,6 +245,7 @@ Example:
           `netaug worker ${w.name}: serving queue '${flags.queueName}' on ${q.redacted} (concurrency ${flags.concurrency})`,
         );
         await new Promise<void>((done) => {
+          stopped = done;
           const stop = (sig: string) => {
             log(`netaug worker ${w.name}: ${sig}: putting running cells back in the queue and stopping`);
             void w.close({ abort: true }).then(done, done);
@@ -243,6 +253,7 @@ Example:
           process.once('SIGINT', () => stop('SIGINT'));
           process.once('SIGTERM', () => stop('SIGTERM'));
         });
+        if (fatal) throw new UsageError(fatal);
       },
     );
 }

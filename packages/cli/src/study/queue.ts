@@ -71,9 +71,10 @@ export async function studyJobs(
   q: QueueUrl,
   queueName: string,
   study: string,
+  onWait?: (message: string) => void,
 ): Promise<Map<string, CellStatus>> {
   const { queueStatus } = await import('@netaug/queue');
-  const all = await queueStatus(q, queueName);
+  const all = await queueStatus(q, queueName, { onWait });
   return new Map(all.filter((s) => s.cellId.startsWith(`${study}/`)).map((s) => [s.hash, s]));
 }
 
@@ -89,7 +90,8 @@ export async function waitForStudy(
 ): Promise<string[]> {
   const seen = new Map<string, string>();
   for (;;) {
-    const jobs = await studyJobs(q, o.queueName, study.name);
+    // Redis down: waits with backoff and says so (the jobs are in its append-only file)
+    const jobs = await studyJobs(q, o.queueName, study.name, (m) => o.log(`netaug study: ${m}`));
     const states = cellStates(cells, study.out);
     let open = 0;
     const failed: string[] = [];
@@ -122,6 +124,8 @@ export async function waitForStudy(
 /** Options of {@link startCellWorker}. */
 export interface CellWorkerOptions {
   queueName: string;
+  /** Called when this worker cannot see a study's folder: it then stops, its cells go back to the queue. */
+  onFatal?: (message: string) => void;
   concurrency?: number;
   name?: string;
   log: (line: string) => void;
@@ -144,10 +148,12 @@ export async function startCellWorker(q: QueueUrl, o: CellWorkerOptions): Promis
     async (cell, ctx) => {
       const out = dirname(dirname(cell.runDir));
       const [study] = cell.cellId.split('/');
-      if (!existsSync(storedFile(out, study))) {
-        throw new RetryableError(
-          `this worker cannot see the study folder ${out} (no ${study}.study.json): mount the shared storage at the same path`,
-        );
+      const blind = invisible(out, study);
+      if (blind) {
+        // no try is spent: the worker stops and puts the cell back for a worker that sees the storage
+        o.onFatal?.(blind);
+        await new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }));
+        throw new RetryableError(blind);
       }
       try {
         await trainInChild(
@@ -178,6 +184,32 @@ export async function startCellWorker(q: QueueUrl, o: CellWorkerOptions): Promis
     },
   );
   return worker;
+}
+
+/** Why this machine cannot train a study's cells (its folder is not visible here), or undefined. */
+function invisible(out: string, study: string): string | undefined {
+  return existsSync(storedFile(out, study))
+    ? undefined
+    : `this machine cannot see the study folder ${out} (no ${study}.study.json there): mount the shared storage at the same path on every worker`;
+}
+
+/**
+ * Checks, before a worker takes anything, that this machine sees the folder of every study waiting in the
+ * queue; the first one it cannot see is returned as a message.
+ */
+export async function checkStorage(q: QueueUrl, queueName: string): Promise<string | undefined> {
+  const { queueStatus } = await import('@netaug/queue');
+  const seen = new Set<string>();
+  for (const s of await queueStatus(q, queueName)) {
+    if (s.state !== 'waiting' && s.state !== 'active' && s.state !== 'delayed') continue;
+    const key = s.cellId.split('/')[0];
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!s.runDir) continue;
+    const why = invisible(dirname(dirname(s.runDir)), key);
+    if (why) return why;
+  }
+  return undefined;
 }
 
 /** Writes a study's report when all its cells are finished on storage (any process may; the write is atomic). */
