@@ -7,6 +7,7 @@ import { loadRunData } from '../src/run/build-data';
 import { parseRunConfig } from '../src/run/run-config';
 import { canonicalRun, runHash, type RunEnvironment } from '../src/run/run-hash';
 import { buildStudy } from '../src/study/spec';
+import { planCells } from '../src/study/cells';
 import { incompleteBeta, pairedTest, tCdf, tQuantile, verdict } from '../src/study/stats';
 import type { StudyResults } from '../src/study/report';
 import { capture } from './capture';
@@ -96,6 +97,25 @@ describe('study files', () => {
     expect(s.cells.filter((c) => c.arm === 'long').map((c) => c.config.epochs)).toEqual([8, 8, 8, 8]);
     expect(s.cells.some((c) => c.id.startsWith('long-big'))).toBe(false);
     expect(s.out).toBe(join('runs', 'studies', 'study'));
+  });
+
+  it('a dependent arm gets the run folder of the cell it runs after (`${arm}` in its config)', async () => {
+    const s = buildStudy({
+      base: { ...base, backend: 'cpu' },
+      seeds: [3],
+      arms: {
+        pre: { config: { strategy: 'baseline' } },
+        ft: { config: { strategy: 'netaug', dataDir: '${pre}/data' }, after: ['pre'] },
+      },
+      compare: [],
+    });
+    const [pre, ft] = await planCells(s);
+    expect(ft.after).toEqual(['pre-s3']);
+    expect(ft.config.dataDir).toBe(`${pre.runDir}/data`);
+    expect(pre.runDir).toMatch(new RegExp(`runs/pre-s3-${pre.hash.slice(0, 10)}$`));
+    // the machine's choices are written into the planned config: a worker elsewhere trains it the same way
+    expect(pre.config).toEqual(expect.objectContaining({ backend: 'cpu', out: pre.runDir }));
+    expect(pre.env).toEqual(expect.objectContaining({ backend: 'cpu', threads: 1 }));
   });
 
   it('bad study files are typed errors naming the problem', () => {
