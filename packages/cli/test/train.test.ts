@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { runCli } from '../src/program';
 import { capture } from './capture';
 
@@ -84,6 +85,37 @@ describe('netaug train / eval / export', () => {
     expect(Math.abs(r.top1 - summary.final.test.top1)).toBeLessThanOrEqual(1 / 200 + 1e-9);
   });
 
+  it('eval refuses data the model does not fit and names damaged run files', async () => {
+    // a 2-class image folder: the model predicts Fashion-MNIST's 10 classes
+    const folder = join(tmp, 'two-classes');
+    for (const cls of ['cat', 'dog'])
+      for (let i = 0; i < 10; i++) {
+        mkdirSync(join(folder, cls), { recursive: true });
+        await sharp({
+          create: { width: 28, height: 28, channels: 3, background: { r: 20 * i, g: 90, b: 10 } },
+        })
+          .png()
+          .toFile(join(folder, cls, `${i}.png`));
+      }
+    const c = capture();
+    expect(await runCli(['eval', '--run', run, '--data', folder, '--backend', 'wasm'], c.io)).toBe(1);
+    expect(c.err).toMatch(
+      /\[SHAPE_MISMATCH\]: the model of .* predicts 10 classes \(T-shirt\/top, .*; .*two-classes has 2 \(cat, dog\)/,
+    );
+
+    const broken = join(tmp, 'broken-run');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'config.json'), readFileSync(join(run, 'config.json')));
+    writeFileSync(join(broken, 'model.nair'), readFileSync(join(run, 'model.nair')).subarray(0, 1000));
+    const d = capture();
+    expect(await runCli(['eval', '--run', broken, '--backend', 'wasm'], d.io)).toBe(1);
+    expect(d.err).toMatch(/\[RUN_FOLDER\]: .*broken-run\/model\.nair is damaged/);
+    writeFileSync(join(broken, 'config.json'), '{"meta": ');
+    const e = capture();
+    expect(await runCli(['eval', '--run', broken, '--backend', 'wasm'], e.io)).toBe(1);
+    expect(e.err).toMatch(/\[RUN_FOLDER\]: .*broken-run\/config\.json is not valid JSON/);
+  });
+
   it('exports ONNX and verifies it in onnxruntime on real test images', async () => {
     const c = capture();
     const out = join(tmp, 'onnx');
@@ -161,6 +193,51 @@ describe('netaug train: bad input gives one line and exit 1', () => {
       /--batch must be a positive integer/,
     ],
     ['missing model', ['train', '--data', 'fashion-mnist', '--epochs', '1'], /missing 'model'/],
+    [
+      'contradicting flags',
+      ['train', '--preset', 'fmnist-tiny', '--recompute', '--no-recompute'],
+      /--recompute and --no-recompute contradict each other/,
+    ],
+    [
+      'a NetAug-only key for the baseline',
+      ['train', '--preset', 'fmnist-tiny', '--strategy', 'baseline', '--alpha', '0.5'],
+      /alpha applies to NetAug only, not to the baseline/,
+    ],
+    [
+      'channels other than 1 or 3',
+      ['train', '--preset', 'fmnist-tiny', '--channels', '2'],
+      /channels: must be 1 \(grayscale\) or 3 \(RGB\)/,
+    ],
+    [
+      'a data folder that does not exist',
+      [
+        'train',
+        '--preset',
+        'fmnist-tiny',
+        '--data-dir',
+        '/nonexistent/dir',
+        '--backend',
+        'wasm',
+        '--out',
+        join(tmp, 'dd'),
+      ],
+      /dataDir '\/nonexistent\/dir' does not exist/,
+    ],
+    [
+      'a subset larger than the data',
+      [
+        'train',
+        '--preset',
+        'fmnist-tiny',
+        '--subset',
+        '700000',
+        '--backend',
+        'wasm',
+        '--out',
+        join(tmp, 'ss'),
+      ],
+      /subset 700000 is more than the \d+ training images left after the validation split/,
+    ],
   ];
   it.each(cases)('%s', async (_name, args, pattern) => {
     const c = capture();

@@ -126,9 +126,15 @@ Examples:
   $ netaug train --config run.yaml --resume
   $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
     )
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, cmd: Command) => {
       const { preset, config, resume, overwrite, json, plain, quiet, expectHash, ...rest } = flags;
+      const argv = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+      if (argv.includes('--recompute') && argv.includes('--no-recompute'))
+        throw new UsageError('--recompute and --no-recompute contradict each other: give one');
+      if (resume && overwrite)
+        throw new UsageError('--resume and --overwrite contradict each other: give one');
       const cfg = resolveRunConfig({
+        strict: true,
         preset,
         configFile: config,
         flags: {

@@ -27,6 +27,11 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
   let train: Dataset;
   let test: Dataset;
   let source: string;
+  if (cfg.dataDir && !existsSync(cfg.dataDir)) {
+    throw new NetAugError('DATA_NOT_FOUND', `dataDir '${cfg.dataDir}' does not exist`, {
+      hint: 'pass the folder that holds the IDX files, or leave --data-dir out to use the installed or embedded copy',
+    });
+  }
   if (cfg.data === 'fashion-mnist' || cfg.data === 'mnist') {
     const tr = await data.loadBuiltin(cfg.data, { split: 'train', dataDir: cfg.dataDir });
     test = await data.loadBuiltin(cfg.data, { split: 'test', dataDir: cfg.dataDir });
@@ -43,6 +48,19 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
   }
   let val: Dataset | undefined;
   if (cfg.valSplit) ({ train, val } = holdOut(data, train, cfg.valSplit));
+  const tooMany = (key: string, n: number, have: number, what: string) =>
+    new NetAugError('INVALID_CONFIG', `${key} ${n} is more than the ${have} ${what} of ${source}`, {
+      hint: `use at most ${have}, or leave ${key} out to use them all`,
+    });
+  if (cfg.subset && cfg.subset > train.size)
+    throw tooMany(
+      'subset',
+      cfg.subset,
+      train.size,
+      cfg.valSplit ? 'training images left after the validation split' : 'training images',
+    );
+  if (cfg.testSubset && cfg.testSubset > test.size)
+    throw tooMany('testSubset', cfg.testSubset, test.size, 'test images');
   if (cfg.subset && cfg.subset < train.size) train = data.subset(train, cfg.subset, cfg.seed);
   if (cfg.testSubset && cfg.testSubset < test.size) test = data.subset(test, cfg.testSubset, cfg.seed);
   const [h, w, c] = train.shape;

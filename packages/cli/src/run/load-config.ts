@@ -36,6 +36,8 @@ export function resolveRunConfig(opts: {
   preset?: string;
   configFile?: string;
   flags: Partial<RunConfigInput>;
+  /** Refuse NetAug-only keys given for a baseline run (`netaug train`; a study's base serves both). */
+  strict?: boolean;
 }): RunConfig {
   const preset = opts.preset ? getPreset(opts.preset).config : {};
   const file = opts.configFile ? readConfigFile(opts.configFile) : {};
@@ -46,6 +48,19 @@ export function resolveRunConfig(opts: {
       throw new NetAugError('INVALID_CONFIG', `missing '${key}'`, {
         hint: `pass --${key} or use a preset (--preset fmnist-tiny) or a config file with it`,
       });
+    }
+  }
+  if (opts.strict && (merged.strategy ?? 'netaug') === 'baseline') {
+    const given = { ...file, ...flags } as Record<string, unknown>;
+    const netaugOnly = (['alpha', 'stopWidthEpoch', 'widthMults', 'expandFactors'] as const).filter(
+      (k) => given[k] !== undefined,
+    );
+    if (netaugOnly.length) {
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        `${netaugOnly.join(', ')} ${netaugOnly.length > 1 ? 'apply' : 'applies'} to NetAug only, not to the baseline`,
+        { hint: 'remove it, or train with --strategy netaug' },
+      );
     }
   }
   return parseRunConfig(merged, opts.configFile ?? 'config');

@@ -14,6 +14,8 @@ export interface RunFolder {
     inputShape: [number, number, number];
     classNames: string[];
     source: string;
+    /** Shape of the training images before any transform (runs written since this field exists). */
+    sourceShape?: [number, number, number];
   };
   /** The tiny model after BN re-estimation. */
   ir: ModelIR;
@@ -33,7 +35,14 @@ export function readRunFolder(dir: string): RunFolder {
       hint: 'finish it with `netaug train --config … --resume` or pass another run',
     });
   }
-  const json = JSON.parse(readFileSync(cfgFile, 'utf8'));
+  let json: { meta?: Record<string, unknown> };
+  try {
+    json = JSON.parse(readFileSync(cfgFile, 'utf8'));
+  } catch (e) {
+    throw new NetAugError('RUN_FOLDER', `${cfgFile} is not valid JSON (${(e as Error).message})`, {
+      hint: 'the run folder is damaged: train the run again (--overwrite) or pass another run',
+    });
+  }
   const meta = json.meta ?? {};
   if (!meta.run || !meta.data) {
     throw new NetAugError(
@@ -44,7 +53,17 @@ export function readRunFolder(dir: string): RunFolder {
   return {
     dir,
     config: parseRunConfig(meta.run, cfgFile),
-    data: meta.data,
-    ir: decodeModelIR(new Uint8Array(readFileSync(modelFile))),
+    data: meta.data as RunFolder['data'],
+    ir: readModel(modelFile),
   };
+}
+
+function readModel(file: string): ModelIR {
+  try {
+    return decodeModelIR(new Uint8Array(readFileSync(file)));
+  } catch (e) {
+    throw new NetAugError('RUN_FOLDER', `${file} is damaged: ${(e as Error).message}`, {
+      hint: 'train the run again (--overwrite), or finish it with --resume if it was interrupted',
+    });
+  }
 }

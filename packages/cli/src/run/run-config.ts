@@ -40,7 +40,7 @@ export const runConfigSchema = z
     /** Input resolution; images are resized to it (default: the data's own size). */
     resolution: z.number().int().positive().optional(),
     /** Input channels (1 or 3; default: the data's own). */
-    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    channels: z.union([z.literal(1), z.literal(3)], { error: 'must be 1 (grayscale) or 3 (RGB)' }).optional(),
     /** Training-time augmentation: the paper uses random-resized-crop + flip and nothing more for tiny models. */
     augment: z.enum(['none', 'flip', 'crop-flip', 'rrc-flip']).default('none'),
     strategy: z.enum(['baseline', 'netaug']).default('netaug'),

@@ -192,6 +192,7 @@ async function trainLocked(
         source: d.source,
         classNames: d.classNames,
         inputShape: d.inputShape,
+        sourceShape: d.train.shape,
         mean: d.mean,
         std: d.std,
         train: d.train.size,
