@@ -16,6 +16,8 @@ module.exports = function preset(dir, overrides = {}) {
     },
     moduleNameMapper: {
       '^@netaug/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      // Node-only entries (`@netaug/core/node`) resolve to their sources too
+      '^@netaug/([a-z-]+)/node$': path.join(__dirname, 'packages/$1/src/node/index.ts'),
     },
     testTimeout: 120000,
     ...overrides,

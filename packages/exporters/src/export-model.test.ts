@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'fs';
+import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { isNetAugError, type IRNode, type ModelIR } from '@netaug/core';
 import { mobilenetLike, randomImages } from './test-utils';
-import { withTempPath } from './atomic-write';
 import { exportModel } from './export-model';
 import { readTfliteModel } from './tflite/schema-reader';
 import { verifyTflite } from './verify/tflite';
@@ -27,6 +26,31 @@ function withUnknownOp(): ModelIR {
   return { ...ir, nodes: ir.nodes.map((n, k) => (k === i ? bad : n)) };
 }
 
+/**
+ * Makes the `call`-th write into the temporary file whose name contains `marker` fail with ENOSPC (earlier calls
+ * write half of what they are asked, as a nearly full disk might).
+ */
+function failWritesOf(marker: string, call = 1): void {
+  const realOpen = fs.openSync.bind(fs) as (...a: unknown[]) => number;
+  const realWrite = fs.writeSync.bind(fs) as (...a: unknown[]) => number;
+  const fds = new Set<number>();
+  let calls = 0;
+  jest.spyOn(fs, 'openSync').mockImplementation(((...a: unknown[]) => {
+    const fd = realOpen(...a);
+    if (path.basename(String(a[0])).startsWith(marker)) fds.add(fd);
+    return fd;
+  }) as typeof fs.openSync);
+  jest.spyOn(fs, 'writeSync').mockImplementation(((...a: unknown[]) => {
+    if (!fds.has(a[0] as number)) return realWrite(...a);
+    if (++calls >= call)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+        code: 'ENOSPC',
+        syscall: 'write',
+      });
+    return realWrite(a[0], a[1], a[2], Math.ceil((a[3] as number) / 2), a[4]);
+  }) as typeof fs.writeSync);
+}
+
 describe('exportModel', () => {
   const ir = mobilenetLike([28, 28, 1]);
 
@@ -45,8 +69,11 @@ describe('exportModel', () => {
     expect(res.files.length).toBeGreaterThan(0);
     expect(res.files.every((f) => existsSync(f))).toBe(true);
     expect(res.bytes).toBeGreaterThan(1000);
-    // no temporary files left next to the output
-    expect(readdirSync(path.dirname(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // no temporary files left next to the output (nor inside the tfjs folder)
+    const left = [path.dirname(out), ...(format === 'tfjs' ? [out] : [])].flatMap((d) =>
+      readdirSync(d).filter((f) => f.endsWith('.tmp')),
+    );
+    expect(left).toEqual([]);
   });
 
   it.each(['tfjs', 'onnx', 'tflite', 'tflite-int8'] as ExportFormat[])(
@@ -82,25 +109,56 @@ describe('exportModel', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('keeps the previous output and removes the temporary files when writing fails midway', async () => {
+  it('tfjs: ENOSPC writing model.json (the 2nd file) → IO naming it; previous shard and model.json kept, no temp', async () => {
     const dir = fresh('midway');
     const target = path.join(dir, 'model-dir');
     mkdirSync(target);
     writeFileSync(path.join(target, 'model.json'), 'old');
-    await expect(
-      withTempPath(target, async (tmp) => {
-        mkdirSync(tmp);
-        writeFileSync(path.join(tmp, 'model.json'), 'half');
-        throw new Error('disk full');
-      }),
-    ).rejects.toThrow('disk full');
-    expect(readdirSync(dir)).toEqual(['model-dir']);
-    expect(readFileSync(path.join(target, 'model.json'), 'utf8')).toBe('old');
-    // and a successful write replaces a whole directory
-    await exportModel(ir, { format: 'tfjs', out: target });
+    writeFileSync(path.join(target, 'group1-shard1of1.bin'), 'old shard');
+    failWritesOf('.model.json.');
+    const err = await exportModel(ir, { format: 'tfjs', out: target }).catch((e) => e);
+    jest.restoreAllMocks();
+    expect(isNetAugError(err)).toBe(true);
+    expect(err.code).toBe('IO');
+    expect(err.message).toBe(
+      `no space left on device writing ${path.join(target, 'model.json')} (the previous tfjs model is kept) — ` +
+        `free space on the disk that holds ${target}, or write to another disk`,
+    );
     expect(readdirSync(target).sort()).toEqual(['group1-shard1of1.bin', 'model.json']);
+    expect(readFileSync(path.join(target, 'model.json'), 'utf8')).toBe('old');
+    expect(readFileSync(path.join(target, 'group1-shard1of1.bin'), 'utf8')).toBe('old shard');
     expect(readdirSync(dir)).toEqual(['model-dir']);
+    // a successful export replaces both, removes shards of an earlier export, leaves other files alone
+    writeFileSync(path.join(target, 'group1-shard2of2.bin'), 'stale');
+    writeFileSync(path.join(target, 'notes.txt'), 'mine');
+    const res = await exportModel(ir, { format: 'tfjs', out: target });
+    expect(readdirSync(target).sort()).toEqual(['group1-shard1of1.bin', 'model.json', 'notes.txt']);
+    expect(res.files).toEqual([path.join(target, 'group1-shard1of1.bin'), path.join(target, 'model.json')]);
+    expect(
+      JSON.parse(readFileSync(path.join(target, 'model.json'), 'utf8')).weightsManifest[0].paths,
+    ).toEqual(['group1-shard1of1.bin']);
   });
+
+  it.each([
+    ['onnx', 'model.onnx'],
+    ['tflite', 'model.tflite'],
+  ] as ['onnx' | 'tflite', string][])(
+    '%s: ENOSPC mid-write → IO "no space left on device writing <file> (the previous model is kept)"',
+    async (format, name) => {
+      const dir = fresh(`enospc-${format}`);
+      const out = path.join(dir, name);
+      writeFileSync(out, 'previous model');
+      failWritesOf(`.${name}.`, 2);
+      const err = await exportModel(ir, { format, out }).catch((e) => e);
+      jest.restoreAllMocks();
+      expect(err.code).toBe('IO');
+      expect(
+        err.message.startsWith(`no space left on device writing ${out} (the previous model is kept) — `),
+      ).toBe(true);
+      expect(readFileSync(out, 'utf8')).toBe('previous model');
+      expect(readdirSync(dir)).toEqual([name]);
+    },
+  );
 
   it('rejects tflite-int8 without calibration images and unknown formats', async () => {
     await expect(

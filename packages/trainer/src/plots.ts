@@ -1,11 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NetAugError } from '@netaug/core';
+import { writeFilesAtomic } from '@netaug/core/node';
 import type { EpochRecord } from './metrics';
 
 type Row = Record<string, string | number>;
 
-/** Renders a Vega-Lite spec to SVG (vega View, no browser) and PNG (sharp); writes `<out>.svg` and `<out>.png`. */
+/**
+ * Renders a Vega-Lite spec to SVG (vega View, no browser) and PNG (sharp); writes `<out>.svg` and `<out>.png`
+ * together, atomically.
+ */
 export async function renderPlot(
   spec: Record<string, unknown>,
   out: string,
@@ -18,9 +22,12 @@ export async function renderPlot(
   const svg = await view.toSVG();
   view.finalize();
   const base = out.replace(/\.(svg|png)$/, '');
-  fs.mkdirSync(path.dirname(base), { recursive: true });
-  fs.writeFileSync(`${base}.svg`, svg);
-  await sharp(Buffer.from(svg), { density: 144 }).png().toFile(`${base}.png`);
+  const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+  // both or neither, each complete (writeFilesAtomic of @netaug/core/node)
+  await writeFilesAtomic([
+    { file: `${base}.svg`, bytes: svg },
+    { file: `${base}.png`, bytes: png },
+  ]);
   return { svg: `${base}.svg`, png: `${base}.png` };
 }
 

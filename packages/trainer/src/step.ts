@@ -105,22 +105,38 @@ export function computeGradients(input: StepInput): {
   }
 }
 
+/** Options of {@link trainStep}. */
+export interface TrainStepOptions {
+  /**
+   * Runs after the finite-loss check and before the optimizer update with the step's loss and terms; it may throw
+   * (the trainer's divergence guard does), and then nothing is updated.
+   */
+  check?: (r: { loss: number; terms: Record<string, number> }) => void;
+}
+
 /**
  * One training step: gradients of the summed loss (see {@link computeGradients}), a finite-loss check, and ONE
  * optimizer update at learning rate `lr`, all inside `tf.tidy` (no tensor is left behind).
- * Throws NetAugError `NUMERIC` naming the epoch and step when the loss is NaN or infinite (nothing is updated).
+ * Throws NetAugError `NUMERIC` naming the epoch and step when the loss is NaN or infinite (nothing is updated;
+ * `details`: `reason: 'non-finite'`, `loss`, `epoch`, `step`, `terms`).
  */
-export function trainStep(input: StepInput, optimizer: NamedOptimizer, lr: number): StepResult {
+export function trainStep(
+  input: StepInput,
+  optimizer: NamedOptimizer,
+  lr: number,
+  options: TrainStepOptions = {},
+): StepResult {
   let result: StepResult | undefined;
   tf.tidy(() => {
     const { value, grads, terms, correct, record } = computeGradients(input);
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
       throw new NetAugError('NUMERIC', `Loss is ${loss} at epoch ${input.epoch}, step ${input.step}`, {
-        hint: 'lower the learning rate or check the data; the last checkpoint is kept',
-        details: { epoch: input.epoch, step: input.step, terms },
+        hint: 'lower the learning rate or check the data',
+        details: { reason: 'non-finite', loss, epoch: input.epoch, step: input.step, terms },
       });
     }
+    options.check?.({ loss, terms });
     optimizer.applyGradients(grads, lr);
     result = { loss, terms, correct, size: input.batch.labels.length, record };
   });

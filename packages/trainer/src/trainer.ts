@@ -1,13 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { NetAugError, Rng, encodeModelIR, profile, type DataLoader, type Supernet } from '@netaug/core';
+import {
+  NetAugError,
+  Rng,
+  encodeModelIR,
+  isNetAugError,
+  profile,
+  type DataLoader,
+  type Supernet,
+} from '@netaug/core';
+import { removeStaleTemps, writeFileAtomicSync } from '@netaug/core/node';
 import { createLrSchedule, parseConfig, type LrSchedule, type LrScheduleConfig } from '@netaug/schedulers';
 import { z } from 'zod';
 import { reestimateBatchNorm, restoreStatistics, snapshotStatistics } from './bn-reestimate';
 import type { Callback, CallbackContext } from './callbacks/callback';
 import { jsonlLogger } from './callbacks/jsonl-logger';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type CheckpointData } from './checkpoint';
+import { loadCheckpoint, repairCheckpointSummary, saveCheckpoint, type CheckpointData } from './checkpoint';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { metricAt, type EpochRecord } from './metrics';
 import { createOptimizer, type NamedOptimizer, type OptimizerConfig } from './optimizers';
@@ -51,6 +60,16 @@ export const trainerConfigSchema = z
      * value, `last` the last epoch. Without validation data it is always `last`.
      */
     select: z.enum(['best-val', 'last']).default('best-val'),
+    /**
+     * Divergence guard: after the first epoch, the mean of the tiny model's loss term (`terms.tiny`) over that
+     * epoch is the reference; a later step whose tiny-model loss exceeds `divergeFactor ×` the reference stops
+     * the run with NetAugError `NUMERIC` before its update. `null` or `0` disables it.
+     */
+    divergeFactor: z
+      .number()
+      .refine((v) => v === 0 || v >= 1, 'must be 0 (off) or at least 1')
+      .nullable()
+      .default(10),
   })
   .strict();
 
@@ -105,6 +124,10 @@ export interface TrainSummary {
 }
 
 const CHECKPOINT = 'checkpoint.bin';
+const METRICS = 'metrics.jsonl';
+
+/** `1.386`, `3.2e+5`: four significant digits. */
+const fmt = (v: number) => String(Number(v.toPrecision(4)));
 
 /**
  * Trains the tiny model of a supernet with NetAug (or the baseline, distillation...). Per epoch: channel sorting,
@@ -142,6 +165,10 @@ export class Trainer {
   private stopReason: string | null = null;
   /** `epochs` of the current `fit()` (callbacks see it). */
   private fitEpochs = 0;
+  /** The divergence guard's reference: mean tiny-model loss of the first epoch (checkpointed). */
+  private divergence: CheckpointData['divergence'] = null;
+  /** The checkpoint this run last wrote or resumed from (for error messages). */
+  private lastCheckpoint: { epoch: number; file: string } | null = null;
 
   constructor(options: TrainerOptions) {
     const {
@@ -254,16 +281,23 @@ export class Trainer {
     await ensureGradients();
     const t0 = performance.now();
     const file = this.checkpointFile;
+    const runDir = this.config.runDir;
+    // the run folder is this run's from here on: temporary files of interrupted writes are removed
+    if (runDir) removeStaleTemps(runDir);
     if (resume) {
       if (!file) throw new NetAugError('INVALID_CONFIG', 'fit: resume needs trainer option runDir');
-      if (resume === true || fs.existsSync(file)) this.restore(loadCheckpoint(file));
+      if (resume === true || fs.existsSync(file)) {
+        const data = loadCheckpoint(file);
+        this.restore(data);
+        this.lastCheckpoint = { epoch: data.epoch - 1, file };
+        repairCheckpointSummary(file, data); // a crash between the renames of the pair leaves it behind
+      }
     }
     this.schedule = this.buildSchedule(epochs);
     this.fitEpochs = epochs;
     this.stopReason = null;
-    const runDir = this.config.runDir;
     if (runDir)
-      writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(this.describe(epochs), null, 2));
+      writeFileAtomicSync(path.join(runDir, 'config.json'), JSON.stringify(this.describe(epochs), null, 2));
     const ctx = this.context(epochs);
     const stepsBefore = this.globalStep;
     for (const c of this.callbacks) await c.onTrainBegin?.(ctx);
@@ -290,11 +324,14 @@ export class Trainer {
         seconds: (performance.now() - te) / 1000,
       };
       this.history.push(record);
+      if (!this.divergence && Number.isFinite(train.terms.tiny) && train.terms.tiny > 0)
+        this.divergence = { epoch, tinyLoss: train.terms.tiny };
       if (!this.valLoader) this.updateBest(epoch, record);
       this.epoch = epoch + 1; // before the callbacks: a checkpoint they write (best.bin) resumes after this epoch
       for (const c of this.callbacks) await c.onEpochEnd?.(ctx, record);
       if (file) {
         saveCheckpoint(file, this.checkpointData());
+        this.lastCheckpoint = { epoch, file };
         for (const c of this.callbacks) await c.onCheckpoint?.(ctx, { epoch, file });
       }
     }
@@ -321,21 +358,35 @@ export class Trainer {
     let lr = 0;
     const terms: Record<string, number> = {};
     const ctx = this.context(Math.max(this.fitEpochs, epoch + 1));
+    const factor = this.config.divergeFactor;
+    const reference = factor && this.divergence && epoch > this.divergence.epoch ? this.divergence : null;
     for await (const batch of this.trainLoader) {
       lr = schedule.at(epoch, step);
-      const r = trainStep(
-        {
-          supernet: this.supernet,
-          strategies: this.strategies,
-          batch,
-          epoch,
-          step,
-          rng: this.rng,
-          recompute: this.config.recompute,
-        },
-        this.optimizer,
-        lr,
-      );
+      const at = step;
+      let r: ReturnType<typeof trainStep>;
+      try {
+        r = trainStep(
+          {
+            supernet: this.supernet,
+            strategies: this.strategies,
+            batch,
+            epoch,
+            step,
+            rng: this.rng,
+            recompute: this.config.recompute,
+          },
+          this.optimizer,
+          lr,
+          {
+            check: ({ terms: t }) => {
+              if (reference && t.tiny > factor! * reference.tinyLoss)
+                throw this.divergedError(epoch, at, t.tiny, factor!, reference.tinyLoss);
+            },
+          },
+        );
+      } catch (e) {
+        throw this.explainNumeric(e);
+      }
       loss += r.loss * r.size;
       correct += r.correct;
       count += r.size;
@@ -346,6 +397,49 @@ export class Trainer {
     }
     for (const k of Object.keys(terms)) terms[k] /= Math.max(count, 1);
     return { record: { loss: loss / Math.max(count, 1), top1: correct / Math.max(count, 1), terms }, lr };
+  }
+
+  /** What the run folder holds after a NUMERIC stop, said truthfully. */
+  private checkpointStatus(): string {
+    const c = this.lastCheckpoint;
+    return c
+      ? `the last good checkpoint (epoch ${c.epoch}) is kept in ${c.file}`
+      : 'no checkpoint was written yet';
+  }
+
+  private divergedError(epoch: number, step: number, loss: number, factor: number, ref: number): NetAugError {
+    return new NetAugError(
+      'NUMERIC',
+      `training diverged at epoch ${epoch}, step ${step}: tiny-model loss ${fmt(loss)} > ${factor} × its ` +
+        `first-epoch mean ${fmt(ref)}; ${this.checkpointStatus()}`,
+      {
+        hint: 'lower the learning rate (--lr) or raise --diverge-factor',
+        details: {
+          reason: 'diverged',
+          epoch,
+          step,
+          tinyLoss: loss,
+          reference: ref,
+          divergeFactor: factor,
+          checkpoint: this.lastCheckpoint?.file ?? null,
+        },
+      },
+    );
+  }
+
+  /** A non-finite loss of {@link trainStep}, re-said with what the run folder holds; other errors unchanged. */
+  private explainNumeric(e: unknown): unknown {
+    if (!isNetAugError(e) || e.code !== 'NUMERIC' || e.details?.reason !== 'non-finite') return e;
+    const d = e.details;
+    return new NetAugError(
+      'NUMERIC',
+      `Loss is ${d.loss} at epoch ${d.epoch}, step ${d.step}; ${this.checkpointStatus()}`,
+      {
+        hint: 'lower the learning rate (--lr) or check the data',
+        details: { ...d, checkpoint: this.lastCheckpoint?.file ?? null },
+        cause: e,
+      },
+    );
   }
 
   /**
@@ -436,13 +530,47 @@ export class Trainer {
       strategies: this.strategies.map((s) => s.describe?.() ?? { name: s.name }),
       best: this.best,
       selected: this.selected,
-      history: this.history.map((r) => ({ ...r })),
+      // no wall-clock time and no path: identical runs write identical checkpoints
+      history: this.history.map(({ seconds: _s, ...r }) => ({ ...r })),
       callbacks,
-      config: this.describe(),
+      config: this.checkpointConfig(),
+      divergence: this.divergence,
     };
   }
 
-  /** Restores a checkpoint into this trainer (variables, optimizer slots, generators, loaders, history, callbacks). */
+  /** {@link describe} without the run folder and `meta` (which may name it). */
+  private checkpointConfig(): Record<string, unknown> {
+    const { meta: _m, ...rest } = this.describe();
+    const { runDir: _r, ...trainer } = this.config;
+    return { ...rest, trainer };
+  }
+
+  /** Wall-clock seconds of past epochs from `<runDir>/metrics.jsonl` (by epoch), if it is there. */
+  private secondsFromMetrics(): Map<number, number> {
+    const out = new Map<number, number>();
+    const runDir = this.config.runDir;
+    if (!runDir) return out;
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(runDir, METRICS), 'utf8');
+    } catch {
+      return out;
+    }
+    for (const line of text.split('\n')) {
+      try {
+        const r = JSON.parse(line) as Partial<EpochRecord>;
+        if (typeof r.epoch === 'number' && typeof r.seconds === 'number') out.set(r.epoch, r.seconds);
+      } catch {
+        // an empty or unreadable line: no time for that epoch
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Restores a checkpoint into this trainer (variables, optimizer slots, generators, loaders, history, callbacks,
+   * the divergence reference). The history's `seconds` come from `<runDir>/metrics.jsonl` when it has them, else 0.
+   */
   restore(data: CheckpointData): void {
     this.assignVariables(data.variables);
     this.optimizer.setState(data.optimizer);
@@ -453,7 +581,19 @@ export class Trainer {
     this.globalStep = data.globalStep;
     this.best = data.best;
     this.selected = data.selected ?? null;
-    this.history.splice(0, this.history.length, ...data.history);
+    const seconds = this.secondsFromMetrics();
+    this.history.splice(
+      0,
+      this.history.length,
+      ...data.history.map((r) => ({ ...r, seconds: seconds.get(r.epoch) ?? r.seconds ?? 0 })),
+    );
+    const first = data.history[0]?.train.terms.tiny;
+    this.divergence =
+      data.divergence !== undefined
+        ? data.divergence
+        : typeof first === 'number' && Number.isFinite(first) && first > 0
+          ? { epoch: data.history[0].epoch, tinyLoss: first }
+          : null;
     for (const c of this.callbacks)
       if (c.setState && data.callbacks[c.name] !== undefined) c.setState(data.callbacks[c.name]);
   }
@@ -507,7 +647,7 @@ export class Trainer {
       const p = profile(ir);
       model = { params: p.params, macs: p.macs };
       if (runDir && this.config.exportModel) {
-        writeFileAtomic(path.join(runDir, 'model.nair'), encodeModelIR(ir));
+        writeFileAtomicSync(path.join(runDir, 'model.nair'), encodeModelIR(ir), { label: 'model' });
         files.push('model.nair');
       }
     } finally {
@@ -531,8 +671,8 @@ export class Trainer {
         const written = await plotRun(runDir, this.history);
         files.push(...written.map((f) => path.basename(f)));
       }
-      files.push('metrics.jsonl', 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
-      writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+      files.push(METRICS, 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
+      writeFileAtomicSync(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
     }
     return summary;
   }

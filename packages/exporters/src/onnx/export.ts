@@ -223,7 +223,7 @@ export async function exportOnnx(
   options: OnnxExportOptions = {},
 ): Promise<WrittenFiles> {
   const bytes = buildOnnx(ir, options);
-  await writeFileAtomic(file, bytes);
+  await writeFileAtomic(file, bytes, { label: 'model' });
   return { files: [path.resolve(file)], bytes: bytes.length };
 }
 

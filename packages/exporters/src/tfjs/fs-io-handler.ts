@@ -1,6 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { NetAugError } from '@netaug/core';
+import { NetAugError, isNetAugError } from '@netaug/core';
+import { writeFilesAtomic } from '@netaug/core/node';
 
 /** One weight in a tfjs weights manifest. */
 export interface WeightSpec {
@@ -59,7 +60,9 @@ function concat(data: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
  * A tfjs IOHandler that saves to and loads from a directory with `fs`: `model.json` plus weight shards
  * `group1-shardKofN.bin` of at most `shardBytes` (tfjs' own layout, so tfjs-node and the browser `http` loader
  * read the same files). Use it with `model.save(fsIOHandler(dir))` and `tf.loadLayersModel(fsIOHandler(dir))`
- * where `file://` (tfjs-node) is not available. Output is deterministic: no timestamps in the files.
+ * where `file://` (tfjs-node) is not available. Output is deterministic: no timestamps in the files. `save` writes
+ * the shards and `model.json` (last) with `writeFilesAtomic` of `@netaug/core/node`: all of them or, on an error,
+ * none (the previous files are kept).
  */
 export function fsIOHandler(dir: string, options: { shardBytes?: number } = {}): FsIOHandler {
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
@@ -84,30 +87,31 @@ export function fsIOHandler(dir: string, options: { shardBytes?: number } = {}):
       if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
       if (artifacts.signature) json.signature = artifacts.signature;
       if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
+      const files = [
+        ...paths.map((p, i) => ({
+          file: path.join(dir, p),
+          bytes: data.subarray(i * shardBytes, Math.min(data.length, (i + 1) * shardBytes)),
+        })),
+        // last: model.json names the shards, so it is renamed into place after them
+        { file: path.join(dir, 'model.json'), bytes: JSON.stringify(json) },
+      ];
       try {
-        await fsp.mkdir(dir, { recursive: true });
-        for (let i = 0; i < n; i++) {
-          await fsp.writeFile(
-            path.join(dir, paths[i]),
-            data.subarray(i * shardBytes, Math.min(data.length, (i + 1) * shardBytes)),
-          );
-        }
-        const text = JSON.stringify(json);
-        await fsp.writeFile(path.join(dir, 'model.json'), text);
-        return {
-          modelArtifactsInfo: {
-            dateSaved: new Date(),
-            modelTopologyType: 'JSON',
-            modelTopologyBytes: JSON.stringify(json.modelTopology).length,
-            weightSpecsBytes: JSON.stringify(json.weightsManifest[0].weights).length,
-            weightDataBytes: data.length,
-          },
-        };
+        await writeFilesAtomic(files, { label: 'tfjs model' });
       } catch (e) {
+        if (isNetAugError(e)) throw e;
         throw new NetAugError('IO', `saving a tfjs model to '${dir}' failed: ${(e as Error).message}`, {
           cause: e,
         });
       }
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: JSON.stringify(json.modelTopology).length,
+          weightSpecsBytes: JSON.stringify(json.weightsManifest[0].weights).length,
+          weightDataBytes: data.length,
+        },
+      };
     },
 
     async load() {

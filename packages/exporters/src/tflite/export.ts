@@ -77,7 +77,7 @@ export async function exportTflite(
   options: TfliteExportOptions = {},
 ): Promise<WrittenFiles> {
   const bytes = buildTflite(ir, options);
-  await writeFileAtomic(file, bytes);
+  await writeFileAtomic(file, bytes, { label: 'model' });
   return { files: [path.resolve(file)], bytes: bytes.length };
 }
 

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '@netaug/core/node';
 import type { EpochRecord } from '../metrics';
 import type { Callback } from './callback';
 
@@ -14,20 +14,27 @@ const COLUMNS: [string, (r: EpochRecord) => number | undefined][] = [
   ['seconds', (r) => r.seconds],
 ];
 
-/** Writes `<runDir>/<file>` (default `metrics.csv`), one row per epoch; rewritten from history on (re)start. */
+/**
+ * Writes `<runDir>/<file>` (default `metrics.csv`), one row per epoch; rewritten from history on (re)start, and
+ * rewritten whole and atomically (`writeFileAtomicSync`) every epoch.
+ */
 export function csvLogger(file = 'metrics.csv'): Callback {
   let target = '';
+  let rows: string[] = [];
   const row = (r: EpochRecord) => COLUMNS.map(([, f]) => f(r) ?? '').join(',') + '\n';
+  const write = () => writeFileAtomicSync(target, COLUMNS.map(([k]) => k).join(',') + '\n' + rows.join(''));
   return {
     name: 'csvLogger',
     onTrainBegin(ctx) {
       if (!ctx.runDir) return;
       target = path.join(ctx.runDir, file);
-      fs.mkdirSync(ctx.runDir, { recursive: true });
-      fs.writeFileSync(target, COLUMNS.map(([k]) => k).join(',') + '\n' + ctx.history.map(row).join(''));
+      rows = ctx.history.map(row);
+      write();
     },
     onEpochEnd(_ctx, r) {
-      if (target) fs.appendFileSync(target, row(r));
+      if (!target) return;
+      rows.push(row(r));
+      write();
     },
   };
 }
