@@ -246,6 +246,23 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     expect(c.err.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a diverged run (lr 1000) stops with NUMERIC and says which checkpoint is kept', async () => {
+    const c = capture();
+    const args = [
+      ...trainArgs.filter((a) => a !== '--json'),
+      '--lr',
+      '1000',
+      '--epochs',
+      '3',
+      '--warmup-epochs',
+      '2',
+    ];
+    expect(await runCli([...args, '--out', join(tmp, 'div')], c.io)).toBe(1);
+    expect(c.err).toMatch(
+      /\[NUMERIC\]: training diverged at epoch \d+, step \d+: tiny-model loss .* > 10 × its first-epoch mean .*; the last good checkpoint \(epoch \d+\) is kept in .*div\/checkpoint\.bin/,
+    );
+  });
+
   it('malformed config files name the key or the syntax problem', async () => {
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(

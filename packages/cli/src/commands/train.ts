@@ -82,6 +82,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('--weight-decay <wd>', 'weight decay (not on BN and bias)', nonNegative('--weight-decay'))
     .option('--label-smoothing <e>', 'label smoothing', nonNegative('--label-smoothing'))
     .option('--bn-images <n>', 'training images for BN re-estimation', parsePositiveInt('--bn-images'))
+    .option(
+      '--diverge-factor <k>',
+      "stop when the tiny model's loss exceeds k × its first-epoch mean (default 10; 0: never)",
+      nonNegative('--diverge-factor'),
+    )
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
     .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
     .option(

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetAugError, profile } from '@netaug/core';
 import { setupBackend } from './backend';
@@ -84,7 +84,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   };
   if (o.cHeader) {
     const header = join(o.out, 'model_data.h');
-    writeFileSync(header, ex.toCHeader(new Uint8Array(readFileSync(file)), 'model_data'));
+    await ex.writeFileAtomic(header, ex.toCHeader(new Uint8Array(readFileSync(file)), 'model_data'));
     result.cHeader = header;
   }
   if (o.verify) Object.assign(result, await verifyExport(o, run, evalData!, file));

@@ -58,6 +58,14 @@ export const runConfigSchema = z
     nesterov: z.boolean().default(true),
     weightDecay: z.number().nonnegative().default(4e-5),
     labelSmoothing: z.number().min(0).lt(1).default(0.1),
+    /**
+     * Stop when the tiny model's loss exceeds this many times its first-epoch mean (a diverged run); 0 = never
+     * (default 10).
+     */
+    divergeFactor: z
+      .number()
+      .refine((v) => v === 0 || v >= 1, 'must be 0 (off) or at least 1')
+      .optional(),
     /** Training images used for BN re-estimation of the tiny model (official: 16k on ImageNet). */
     bnImages: z.number().int().positive().default(2000),
     sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),

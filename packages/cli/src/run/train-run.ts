@@ -174,6 +174,7 @@ async function trainLocked(
     valLoader,
     testLoader,
     select: cfg.select,
+    ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
     optimizer:
       cfg.optimizer === 'sgd'
         ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
 import { nativeThreadsFor, resolveDataIdentity, runHash, type RunEnvironment } from '../run/run-hash';
 import type { RunConfig } from '../run/run-config';
@@ -189,6 +190,5 @@ export function readStudySettings(study: Study): StudySettings | undefined {
 }
 
 export function writeStudySettings(study: Study, s: StudySettings): void {
-  mkdirSync(study.out, { recursive: true });
-  writeFileSync(settingsFile(study), JSON.stringify(s, null, 2) + '\n');
+  writeFileAtomicSync(settingsFile(study), JSON.stringify(s, null, 2) + '\n');
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '@netaug/core/node';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -79,7 +80,7 @@ export function trainInChild(
 ): Promise<void> {
   mkdirSync(c.runDir, { recursive: true });
   const cfgFile = join(c.runDir, 'cell.json');
-  writeFileSync(cfgFile, JSON.stringify(c.config, null, 2) + '\n');
+  writeFileAtomicSync(cfgFile, JSON.stringify(c.config, null, 2) + '\n');
   const logFile = join(c.runDir, 'train.log');
   const fd = openSync(logFile, 'a');
   return new Promise((resolve, reject) => {

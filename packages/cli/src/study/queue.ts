@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import type { CellStatus, QueueUrl, QueueWorker } from '@netaug/queue';
-import { writeFileAtomicText } from './files';
+import { writeFileAtomicSync } from '@netaug/core/node';
 import { cellStates, finishedByHash, type PlannedCell } from './cells';
 import { ChildFailure, trainInChild } from './child';
 import { buildStudy, type Study } from './spec';
@@ -47,7 +47,7 @@ export async function enqueueStudy(
 ): Promise<{ added: string[]; existing: string[]; skippedDone: string[]; retried: string[] }> {
   const { enqueueCells } = await import('@netaug/queue');
   const stored: StoredStudy = { name: study.name, file: study.file, out: study.out, spec: study.spec, cells };
-  writeFileAtomicText(storedFile(study.out, study.name), JSON.stringify(stored, null, 2) + '\n');
+  writeFileAtomicSync(storedFile(study.out, study.name), JSON.stringify(stored, null, 2) + '\n');
   const finished = finishedByHash(study.out);
   return enqueueCells(
     q,

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFilesAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
 import { cellStates, type PlannedCell } from './cells';
 import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
@@ -439,7 +440,9 @@ export async function writeStudyReport(
   mkdirSync(dir, { recursive: true });
   const plots = finished.length ? await writePlots(dir, results) : [];
   const markdown = formatStudyReport(study, results, plots);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(dir, 'report.md'), markdown);
+  writeFilesAtomicSync([
+    { file: join(dir, 'results.json'), bytes: JSON.stringify(results, null, 2) + '\n' },
+    { file: join(dir, 'report.md'), bytes: markdown },
+  ]);
   return { dir, results, markdown };
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '@netaug/core/node';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isNetAugError } from '@netaug/core';
@@ -104,8 +105,7 @@ export async function runStudy(
         code: isNetAugError(e) ? e.code : undefined,
         message: (e as Error).message,
       };
-      mkdirSync(c.runDir, { recursive: true });
-      writeFileSync(failedFile(c.runDir), JSON.stringify(err, null, 2) + '\n');
+      writeFileAtomicSync(failedFile(c.runDir), JSON.stringify(err, null, 2) + '\n');
       log(`netaug study: ${c.id} FAILED${err.code ? ` [${err.code}]` : ''}: ${err.message}`);
       if (!isNetAugError(e) && parallel === 1) throw e;
     } finally {
