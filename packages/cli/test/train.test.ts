@@ -246,6 +246,32 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     expect(c.err.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a whole training run leaves no tensor behind (studies train many runs in one process)', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const once = async (out: string) => {
+      const c = capture();
+      expect(
+        await runCli(
+          [
+            ...trainArgs,
+            '--strategy',
+            'netaug',
+            '--epochs',
+            '2',
+            '--val-split',
+            '64',
+            '--out',
+            join(tmp, out),
+          ],
+          c.io,
+        ),
+      ).toBe(0);
+      return tf.memory().numTensors;
+    };
+    const first = await once('leak-1');
+    expect(await once('leak-2')).toBe(first);
+  });
+
   it('a diverged run (lr 1000) stops with NUMERIC and says which checkpoint is kept', async () => {
     const c = capture();
     const args = [

@@ -118,101 +118,110 @@ async function trainLocked(
   env: RunEnvironment,
   hash: string,
 ): Promise<TrainRunResult> {
-  const backend = { name: backendName };
   const data = await import('@netaug/data');
   const trainer = await import('@netaug/trainer');
   const { createSupernet } = await import('@netaug/supernet');
 
   const d = await loadRunData(cfg);
   const t = runTransforms(data, cfg, d);
-  const trainLoader = data.createLoader(d.train, {
-    batchSize: cfg.batch,
-    seed: cfg.seed,
-    transform: t.train,
-  });
-  const evalLoader = (ds: typeof d.test) =>
-    data.createLoader(ds, { batchSize: Math.max(cfg.batch, 256), shuffle: false, transform: t.test });
-  const valLoader = d.val ? evalLoader(d.val) : undefined;
-  const testLoader = evalLoader(d.test);
-  const supernet = createSupernet(cfg.model, {
-    numClasses: d.classNames.length,
-    inputShape: d.inputShape,
-    width: cfg.width,
-    smallInput: cfg.smallInput,
-    widthMults: cfg.widthMults,
-    expandFactors: cfg.expandFactors,
-    seed: cfg.seed,
-    // the baseline trains the tiny model alone: only its weights (initialised as in the NetAug run of this seed)
-    tinyOnly: cfg.strategy === 'baseline',
-  });
-  const memory = recomputeFor(cfg, supernet);
-  log(
-    `netaug: ${cfg.strategy} training of ${cfg.model} on ${d.train.size} images (${d.source}), input ${d.inputShape.join('×')}, ` +
-      `${cfg.epochs} epochs × ${trainLoader.batchesPerEpoch} steps, backend ${backend.name}` +
-      (env.threads && backend.name === 'native' ? ` (${env.threads} threads)` : '') +
-      (d.val ? `, ${d.val.size} validation images (select ${cfg.select})` : ', no validation split') +
-      (memory.recompute ? `, recomputing activations (${memory.reason})` : ''),
-  );
-  const strategies = [
-    ...(cfg.strategy === 'netaug'
-      ? [
-          trainer.netaug({
-            epochs: cfg.epochs,
-            widthMults: supernet.space.widthMults,
-            expandFactors: supernet.space.expandFactors,
-            alpha: cfg.alpha,
-            stopWidthEpoch: cfg.stopWidthEpoch,
-          }),
-        ]
-      : [trainer.baseline()]),
-    ...(cfg.labelSmoothing > 0 ? [trainer.labelSmoothing(cfg.labelSmoothing)] : []),
-  ];
-  const callbacks = options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })];
-  const t0 = new trainer.Trainer({
-    supernet,
-    trainLoader,
-    valLoader,
-    testLoader,
-    select: cfg.select,
-    ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
-    optimizer:
-      cfg.optimizer === 'sgd'
-        ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
-        : { type: cfg.optimizer, weightDecay: cfg.weightDecay },
-    lrSchedule: { type: 'cosine', baseLr: cfg.lr, warmupEpochs: Math.round(cfg.warmupEpochs) },
-    strategies,
-    callbacks,
-    runDir: cfg.out,
-    seed: cfg.seed,
-    sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
-    recompute: memory.recompute,
-    bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
-    meta: {
-      run: cfg,
-      data: {
-        source: d.source,
-        classNames: d.classNames,
-        inputShape: d.inputShape,
-        sourceShape: d.train.shape,
-        mean: d.mean,
-        std: d.std,
-        train: d.train.size,
-        ...(d.val ? { val: d.val.size } : {}),
-        test: d.test.size,
-      },
-      backend: backend.name,
-      hash,
-      canonical: canonicalRun(cfg, env),
-      recompute: memory,
-    },
-  });
+  const backend = { name: backendName };
+  // everything opened from here is closed on every path (an error included), so the process can exit
+  const closers: (() => unknown)[] = [];
   try {
+    const trainLoader = data.createLoader(d.train, {
+      batchSize: cfg.batch,
+      seed: cfg.seed,
+      transform: t.train,
+    });
+    closers.push(() => trainLoader.close());
+    const evalLoader = (ds: typeof d.test) => {
+      const l = data.createLoader(ds, {
+        batchSize: Math.max(cfg.batch, 256),
+        shuffle: false,
+        transform: t.test,
+      });
+      closers.push(() => l.close());
+      return l;
+    };
+    const valLoader = d.val ? evalLoader(d.val) : undefined;
+    const testLoader = evalLoader(d.test);
+    const supernet = createSupernet(cfg.model, {
+      numClasses: d.classNames.length,
+      inputShape: d.inputShape,
+      width: cfg.width,
+      smallInput: cfg.smallInput,
+      widthMults: cfg.widthMults,
+      expandFactors: cfg.expandFactors,
+      seed: cfg.seed,
+      // the baseline trains the tiny model alone: only its weights (initialised as in the NetAug run of this seed)
+      tinyOnly: cfg.strategy === 'baseline',
+    });
+    closers.push(() => supernet.dispose());
+    const memory = recomputeFor(cfg, supernet);
+    log(
+      `netaug: ${cfg.strategy} training of ${cfg.model} on ${d.train.size} images (${d.source}), input ${d.inputShape.join('×')}, ` +
+        `${cfg.epochs} epochs × ${trainLoader.batchesPerEpoch} steps, backend ${backend.name}` +
+        (env.threads && backend.name === 'native' ? ` (${env.threads} threads)` : '') +
+        (d.val ? `, ${d.val.size} validation images (select ${cfg.select})` : ', no validation split') +
+        (memory.recompute ? `, recomputing activations (${memory.reason})` : ''),
+    );
+    const strategies = [
+      ...(cfg.strategy === 'netaug'
+        ? [
+            trainer.netaug({
+              epochs: cfg.epochs,
+              widthMults: supernet.space.widthMults,
+              expandFactors: supernet.space.expandFactors,
+              alpha: cfg.alpha,
+              stopWidthEpoch: cfg.stopWidthEpoch,
+            }),
+          ]
+        : [trainer.baseline()]),
+      ...(cfg.labelSmoothing > 0 ? [trainer.labelSmoothing(cfg.labelSmoothing)] : []),
+    ];
+    const callbacks = options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })];
+    const t0 = new trainer.Trainer({
+      supernet,
+      trainLoader,
+      valLoader,
+      testLoader,
+      select: cfg.select,
+      ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
+      optimizer:
+        cfg.optimizer === 'sgd'
+          ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
+          : { type: cfg.optimizer, weightDecay: cfg.weightDecay },
+      lrSchedule: { type: 'cosine', baseLr: cfg.lr, warmupEpochs: Math.round(cfg.warmupEpochs) },
+      strategies,
+      callbacks,
+      runDir: cfg.out,
+      seed: cfg.seed,
+      sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
+      recompute: memory.recompute,
+      bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
+      meta: {
+        run: cfg,
+        data: {
+          source: d.source,
+          classNames: d.classNames,
+          inputShape: d.inputShape,
+          sourceShape: d.train.shape,
+          mean: d.mean,
+          std: d.std,
+          train: d.train.size,
+          ...(d.val ? { val: d.val.size } : {}),
+          test: d.test.size,
+        },
+        backend: backend.name,
+        hash,
+        canonical: canonicalRun(cfg, env),
+        recompute: memory,
+      },
+    });
+    closers.push(() => t0.dispose());
     const summary = await t0.fit({ epochs: cfg.epochs, resume: options.resume ?? false });
     return { summary, hash, backend: backend.name, dataSource: d.source, runDir: cfg.out };
   } finally {
-    await trainLoader.close();
-    await valLoader?.close();
-    await testLoader.close();
-    supernet.dispose();
+    for (const close of closers.reverse()) await close();
   }
 }
