@@ -258,6 +258,34 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
       expect(readFileSync(join(out, 'reports', 'tiny', `${p}.png`)).length).toBeGreaterThan(1000);
   });
 
+  it('another study sharing the out folder finds the same runs under their first names (trained once)', async () => {
+    const other = buildStudy(
+      {
+        name: 'other',
+        out,
+        base: {
+          model: 'mobilenetv2-tiny',
+          data: 'fashion-mnist',
+          subset: 300,
+          valSplit: 100,
+          testSubset: 200,
+          epochs: 1,
+          batch: 50,
+          lr: 0.05,
+          bnImages: 100,
+          backend: 'wasm',
+        },
+        seeds: [1],
+        arms: { plain: { config: { strategy: 'baseline' } } },
+        compare: [],
+      },
+      {},
+    );
+    const [cell] = await planCells(other);
+    expect(cell.id).toBe('plain-s1');
+    expect(cell.runDir).toBe(results.cells.find((c) => c.id === 'baseline-s1')!.runDir);
+  });
+
   it('running it again reuses every finished cell; --status shows them done', async () => {
     const c = capture();
     expect(await runCli(['study', file, '--json'], c.io)).toBe(0);

@@ -64,6 +64,13 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
   const planned: PlannedCell[] = [];
   const dataIds = new Map<string, string>();
   const backends = new Map<string, RunEnvironment['backend']>();
+  const root = join(study.out, 'runs');
+  const existing = new Map<string, string>();
+  if (existsSync(root))
+    for (const name of readdirSync(root).sort()) {
+      const m = /-([0-9a-f]{10})$/.exec(name);
+      if (m && !existing.has(m[1])) existing.set(m[1], join(root, name));
+    }
   for (const cell of study.cells) {
     let config = substitute(cell.config, cell, dirs);
     if (config.nativeThreads == null && o.nativeThreads != null)
@@ -96,7 +103,9 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
       backend: env.backend,
       ...(env.backend === 'native' ? { nativeThreads: env.threads! } : {}),
     };
-    const runDir = join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
+    // a folder of the same run under another cell's name (a study sharing this out folder) is this cell's folder:
+    // the run is trained once, and its lock keeps two studies from training it at the same time
+    const runDir = existing.get(hash.slice(0, 10)) ?? join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
     dirs.set(cell.id, runDir);
     planned.push({ ...cell, config: { ...config, out: runDir }, hash, runDir, env });
   }
