@@ -214,7 +214,9 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
 
   beforeAll(async () => {
     const c = capture();
-    const code = await runCli(['study', file, '--json'], c.io);
+    // two cells at a time in child processes (`netaug train --config <cell.json>`, the built CLI); `netaug compare`'s
+    // test covers cells trained in this process
+    const code = await runCli(['study', file, '--parallel', '2', '--json'], c.io);
     if (code !== 0) throw new Error(c.err);
     results = JSON.parse(c.out);
   });

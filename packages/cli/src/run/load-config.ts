@@ -36,7 +36,10 @@ export function resolveRunConfig(opts: {
   preset?: string;
   configFile?: string;
   flags: Partial<RunConfigInput>;
-  /** Refuse NetAug-only keys given for a baseline run (`netaug train`; a study's base serves both). */
+  /**
+   * Refuse NetAug-only flags given for a baseline run (`netaug train`). Only flags: a config file may be a
+   * complete resolved config (a study's cell.json carries every key, defaults included).
+   */
   strict?: boolean;
 }): RunConfig {
   const preset = opts.preset ? getPreset(opts.preset).config : {};
@@ -51,7 +54,7 @@ export function resolveRunConfig(opts: {
     }
   }
   if (opts.strict && (merged.strategy ?? 'netaug') === 'baseline') {
-    const given = { ...file, ...flags } as Record<string, unknown>;
+    const given = flags as Record<string, unknown>;
     const netaugOnly = (['alpha', 'stopWidthEpoch', 'widthMults', 'expandFactors'] as const).filter(
       (k) => given[k] !== undefined,
     );

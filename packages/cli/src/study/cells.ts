@@ -105,7 +105,8 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
     };
     // a folder of the same run under another cell's name (a study sharing this out folder) is this cell's folder:
     // the run is trained once, and its lock keeps two studies from training it at the same time
-    const runDir = existing.get(hash.slice(0, 10)) ?? join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
+    const runDir =
+      existing.get(hash.slice(0, 10)) ?? join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
     dirs.set(cell.id, runDir);
     planned.push({ ...cell, config: { ...config, out: runDir }, hash, runDir, env });
   }
