@@ -228,10 +228,12 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
     '|---|---|---|---|---|---|---|---|',
   );
   for (const a of r.arms) {
+    // a standard deviation needs two runs
+    const pm = (std: string) => (a.n > 1 ? ` ± ${std}` : '');
     L.push(
-      `| ${a.group || '—'} | ${a.arm} | ${a.n} | ${fmt.value(a.metric.mean)} ± ${stdText(r.metric, a.metric.std)} | ` +
-        `${a.valTop1 ? `${pct(a.valTop1.mean)} ± ${(100 * a.valTop1.std).toFixed(2)}` : '—'} | ` +
-        `${a.fitGap ? `${pt(a.fitGap.mean)} ± ${(100 * a.fitGap.std).toFixed(2)}` : '—'} | ` +
+      `| ${a.group || '—'} | ${a.arm} | ${a.n} | ${fmt.value(a.metric.mean)}${pm(stdText(r.metric, a.metric.std))} | ` +
+        `${a.valTop1 ? `${pct(a.valTop1.mean)}${pm((100 * a.valTop1.std).toFixed(2))}` : '—'} | ` +
+        `${a.fitGap ? `${pt(a.fitGap.mean)}${pm((100 * a.fitGap.std).toFixed(2))}` : '—'} | ` +
         `${a.selectedEpoch.min === a.selectedEpoch.max ? a.selectedEpoch.min + 1 : `${a.selectedEpoch.min + 1}–${a.selectedEpoch.max + 1}`} | ` +
         `${(a.seconds.mean / 60).toFixed(0)} min |`,
     );
@@ -285,12 +287,18 @@ function stdText(metric: string, std: number): string {
   return /top[15]$|accuracy$/i.test(metric) ? `${(100 * std).toFixed(2)}` : std.toPrecision(3);
 }
 
+/** `regime=tiny,lr=0.1` → `tiny, lr=0.1`: a single factor's name is left out. */
+function levelsText(group: string): string {
+  const parts = group.split(',');
+  return parts.length === 1 ? parts[0].split('=').slice(1).join('=') : parts.join(', ');
+}
+
 /** Writes the study's plots (PNG + SVG) into `dir`; returns their base names. */
 async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   const { renderPlot } = await import('@netaug/trainer');
   const out: string[] = [];
   const groups = [...new Set(r.cells.map((c) => c.group))];
-  for (const [gi, group] of groups.entries()) {
+  for (const group of groups) {
     const rows = r.cells
       .filter((c) => c.group === group)
       .flatMap((c) =>
@@ -300,17 +308,18 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
         ]),
       )
       .filter((x) => x.value != null);
-    const name = groups.length > 1 ? `curves-${gi + 1}` : 'curves';
+    const name =
+      groups.length > 1 ? `curves-${levelsText(group).replace(/[^A-Za-z0-9_.-]+/g, '_')}` : 'curves';
     await renderPlot(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: `Top-1 of the tiny model per epoch, mean ± std over seeds${group ? ` (${group})` : ''}`,
+        title: `Top-1 of the tiny model per epoch, mean ± std over seeds${group ? ` (${levelsText(group)})` : ''}`,
         width: 520,
         height: 300,
         data: { values: rows },
         encoding: {
           x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-          color: { field: 'series', type: 'nominal', title: null },
+          color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 400 } },
         },
         layer: [
           {
@@ -328,7 +337,8 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
     out.push(name);
   }
   if (r.comparisons.length) {
-    const label = (c: ComparisonResult) => `${c.treatment} − ${c.control}${c.group ? ` (${c.group})` : ''}`;
+    const label = (c: ComparisonResult) =>
+      `${c.treatment} − ${c.control}${c.group ? ` · ${levelsText(c.group)}` : ''}`;
     const points = r.comparisons.flatMap((c) =>
       c.diffs.map((d, i) => ({ comparison: label(c), seed: c.seeds[i], diff: 100 * d })),
     );
@@ -351,7 +361,7 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
             data: { values: cis },
             mark: { type: 'rule', strokeWidth: 2 },
             encoding: {
-              y: { field: 'comparison', type: 'nominal', title: null },
+              y: { field: 'comparison', type: 'nominal', title: null, axis: { labelLimit: 400 } },
               x: { field: 'lo', type: 'quantitative', title: 'difference (points)' },
               x2: { field: 'hi' },
             },
@@ -381,7 +391,7 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   }
   const gaps = r.cells
     .filter((c) => c.fitGap != null)
-    .map((c) => ({ arm: `${c.arm}${c.group ? ` (${c.group})` : ''}`, gap: 100 * c.fitGap! }));
+    .map((c) => ({ arm: `${c.arm}${c.group ? ` · ${levelsText(c.group)}` : ''}`, gap: 100 * c.fitGap! }));
   if (gaps.length) {
     await renderPlot(
       {
@@ -399,7 +409,7 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
             data: { values: gaps },
             mark: { type: 'bar', opacity: 0.5 },
             encoding: {
-              y: { field: 'arm', type: 'nominal', title: null },
+              y: { field: 'arm', type: 'nominal', title: null, axis: { labelLimit: 400 } },
               x: { aggregate: 'mean', field: 'gap', type: 'quantitative', title: 'fit gap (points)' },
             },
           },
