@@ -87,6 +87,17 @@ describe('Trainer', () => {
     }
   });
 
+  it('checkpointEvery: a checkpoint every N epochs and after the last one', async () => {
+    const s = setup();
+    const saved: number[] = [];
+    const spy: Callback = { name: 'spy', onCheckpoint: (_c, { epoch }) => void saved.push(epoch) };
+    const dir = tmpDir('every');
+    await trainer(s, { runDir: dir, checkpointEvery: 2, callbacks: [spy] }).fit({ epochs: 5 });
+    expect(saved).toEqual([1, 3, 4]);
+    expect(loadCheckpoint(path.join(dir, 'checkpoint.bin')).epoch).toBe(5);
+    s.supernet.dispose();
+  });
+
   it('without validation data: no selection, BN re-estimated at the end, the test data read once', async () => {
     const s = setup();
     const test = countingReads(testLoader());

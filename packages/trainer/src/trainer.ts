@@ -61,6 +61,11 @@ export const trainerConfigSchema = z
      */
     select: z.enum(['best-val', 'last']).default('best-val'),
     /**
+     * Write the checkpoint every this many epochs (and always after the last one). A run interrupted between
+     * checkpoints resumes from the last one written: at most this many epochs are trained again.
+     */
+    checkpointEvery: z.number().int().positive().default(1),
+    /**
      * Divergence guard: after the first epoch, the mean of the tiny model's loss term (`terms.tiny`) over that
      * epoch is the reference; a later step whose tiny-model loss exceeds `divergeFactor ×` the reference stops
      * the run with NetAugError `NUMERIC` before its update. `null` or `0` disables it.
@@ -329,7 +334,8 @@ export class Trainer {
       if (!this.valLoader) this.updateBest(epoch, record);
       this.epoch = epoch + 1; // before the callbacks: a checkpoint they write (best.bin) resumes after this epoch
       for (const c of this.callbacks) await c.onEpochEnd?.(ctx, record);
-      if (file) {
+      const due = (epoch + 1) % this.config.checkpointEvery === 0 || epoch + 1 >= epochs || !!this.stopReason;
+      if (file && due) {
         saveCheckpoint(file, this.checkpointData());
         this.lastCheckpoint = { epoch, file };
         for (const c of this.callbacks) await c.onCheckpoint?.(ctx, { epoch, file });

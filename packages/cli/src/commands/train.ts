@@ -83,6 +83,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('--label-smoothing <e>', 'label smoothing', nonNegative('--label-smoothing'))
     .option('--bn-images <n>', 'training images for BN re-estimation', parsePositiveInt('--bn-images'))
     .option(
+      '--checkpoint-every <n>',
+      'write the checkpoint every n epochs (default 1; always after the last): an interruption trains at most n epochs again',
+      parsePositiveInt('--checkpoint-every'),
+    )
+    .option(
       '--diverge-factor <k>',
       "stop when the tiny model's loss exceeds k × its first-epoch mean (default 10; 0: never)",
       nonNegative('--diverge-factor'),

@@ -66,6 +66,8 @@ export const runConfigSchema = z
       .number()
       .refine((v) => v === 0 || v >= 1, 'must be 0 (off) or at least 1')
       .optional(),
+    /** Write the checkpoint every this many epochs (default 1; always after the last epoch). */
+    checkpointEvery: z.number().int().positive().optional(),
     /** Training images used for BN re-estimation of the tiny model (official: 16k on ImageNet). */
     bnImages: z.number().int().positive().default(2000),
     sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),

@@ -32,8 +32,8 @@ export async function resolveDataIdentity(cfg: Pick<RunConfig, 'data' | 'dataDir
   return resolve(cfg.data);
 }
 
-/** Keys of a run config that do not change its result (where it is written, how data is found). */
-const NOT_IN_HASH = new Set(['out', 'backend', 'nativeThreads', 'dataDir', 'data']);
+/** Keys of a run config that do not change its result (where it is written, how data is found, how often it is saved). */
+const NOT_IN_HASH = new Set(['out', 'backend', 'nativeThreads', 'dataDir', 'data', 'checkpointEvery']);
 
 /**
  * The canonical form of a run: every setting that changes the result, with the machine's choices resolved

@@ -187,6 +187,7 @@ async function trainLocked(
       testLoader,
       select: cfg.select,
       ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
+      ...(cfg.checkpointEvery !== undefined ? { checkpointEvery: cfg.checkpointEvery } : {}),
       optimizer:
         cfg.optimizer === 'sgd'
           ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
