@@ -270,7 +270,7 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     };
     const first = await once('leak-1');
     expect(await once('leak-2')).toBe(first);
-  });
+  }, 300_000);
 
   it('a diverged run (lr 1000) stops with NUMERIC and says which checkpoint is kept', async () => {
     const c = capture();
