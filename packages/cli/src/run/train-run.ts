@@ -165,6 +165,8 @@ async function trainLocked(
         (d.val ? `, ${d.val.size} validation images (select ${cfg.select})` : ', no validation split') +
         (memory.recompute ? `, recomputing activations (${memory.reason})` : ''),
     );
+    const warning = lrWarning(cfg.lr, cfg.batch, cfg.optimizer);
+    if (warning) log(`netaug: warning: ${warning}`);
     const strategies = [
       ...(cfg.strategy === 'netaug'
         ? [
@@ -225,4 +227,20 @@ async function trainLocked(
   } finally {
     for (const close of closers.reverse()) await close();
   }
+}
+
+/**
+ * A learning rate far above the linear-scaling rule for the batch (the paper: 0.025 per 128 images over 150
+ * epochs; short runs here use up to 0.1 per 128) often diverges to chance on small batches: say so, with the
+ * scaled value. Undefined when the pair looks reasonable or the optimizer is adaptive.
+ */
+export function lrWarning(lr: number, batch: number, optimizer: string): string | undefined {
+  if (optimizer !== 'sgd') return undefined;
+  const per128 = (lr * 128) / batch;
+  if (per128 <= 0.2) return undefined;
+  const suggested = Number(((0.1 * batch) / 128).toPrecision(2));
+  return (
+    `lr ${lr} with batch ${batch} is ${per128.toFixed(2)} per 128 images; SGD at that rate often diverges on small ` +
+    `batches. The linear scaling rule (lr ∝ batch) gives ${suggested} for 0.1 per 128: pass --lr ${suggested}, or a larger --batch`
+  );
 }
