@@ -138,6 +138,18 @@ const SPECS: Record<string, ExampleSpec> = {
       expect(fs.statSync(path.join(project, 'tiny.onnx')).size).toBeGreaterThan(200);
     },
   },
+  '@netaug/detection': {
+    selector: { after: '## Example' },
+    check: ({ lines }) => {
+      expect(lines).toEqual([
+        '100 345 268 77 0',
+        '96 96 1 T-shirt/top 39,21,39x44 | Bag 40,47,41x35',
+        'true',
+        '1.0000 0.6797 1.0000 0.8096',
+        '0.9 0.7 0.1429 -0.0794',
+      ]);
+    },
+  },
   '@netaug/queue': {
     selector: { after: '## Quick check' },
     check: ({ lines }) => {
@@ -336,11 +348,12 @@ for (const p of unbuilt) {
 
 /**
  * Files a package may publish besides dist/, README.md, LICENSE and package.json: the data package's embedded
- * subset, the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
+ * subset and the detection package's embedded scenes, the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
  * (node-gyp builds them on install where no binary fits).
  */
 const EXTRA_FILES: Record<string, RegExp> = {
   '@netaug/data': /^assets\//,
+  '@netaug/detection': /^assets\//,
   '@netaug/cli': /^bin\/netaug\.js$/,
   '@netaug/backend-native': /^(binding\.gyp$|src\/native\/|scripts\/)/,
 };
