@@ -21,7 +21,10 @@ const w = startWorker(
   parseQueueUrl(url),
   study,
   async (cell) => {
-    fs.writeFileSync(path.join(dir, `${name}.started`), cell.hash);
+    // written then renamed: the test never sees the marker before its contents
+    const marker = path.join(dir, `${name}.started`);
+    fs.writeFileSync(`${marker}.tmp`, cell.hash);
+    fs.renameSync(`${marker}.tmp`, marker);
     await new Promise((resolve) => setTimeout(resolve, 600_000));
   },
   {
