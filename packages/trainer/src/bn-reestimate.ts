@@ -5,6 +5,11 @@ import type { DataLoader, Supernet } from '@netaug/core';
 export interface BnReestimationOptions {
   /** Training images to average over (default 2000; official: 16k on ImageNet). */
   images?: number;
+  /**
+   * Called (and awaited) after every batch with the images averaged so far and the images asked for (`images`,
+   * at most the loader's dataset size): progress output, never part of the result.
+   */
+  onProgress?: (p: { done: number; total: number }) => void | Promise<void>;
 }
 
 /**
@@ -55,6 +60,7 @@ export async function reestimateBatchNorm(
         x.dispose();
       }
       seen += n;
+      await options.onProgress?.({ done: seen, total: Math.min(images, loader.dataset.size) });
       if (seen >= images) break;
     }
   } finally {

@@ -10,6 +10,15 @@ export interface EvalMetrics {
   count: number;
 }
 
+/** Options of {@link evaluate} and {@link evaluateModel}. */
+export interface EvaluateOptions {
+  /**
+   * Called (and awaited) after every batch with the batches done, the loader's `batchesPerEpoch` and the images
+   * done: progress output, never part of the result.
+   */
+  onProgress?: (p: { done: number; total: number; images: number }) => void | Promise<void>;
+}
+
 /**
  * Evaluates the tiny model (`min`) in eval mode (running statistics) on one full epoch of `loader`: mean
  * cross-entropy (no smoothing), top-1 and top-5 accuracy. The loader's position is restored afterwards.
@@ -17,9 +26,10 @@ export interface EvalMetrics {
 export async function evaluate(
   supernet: Supernet<tf.Tensor, tf.Variable>,
   loader: DataLoader,
+  options: EvaluateOptions = {},
 ): Promise<EvalMetrics> {
   supernet.setActive('min');
-  return evaluateModel((x) => supernet.forward(x, { training: false }), loader);
+  return evaluateModel((x) => supernet.forward(x, { training: false }), loader, options);
 }
 
 /**
@@ -29,12 +39,14 @@ export async function evaluate(
 export async function evaluateModel(
   predict: (x: tf.Tensor4D) => tf.Tensor,
   loader: DataLoader,
+  options: EvaluateOptions = {},
 ): Promise<EvalMetrics> {
   const saved = loader.getState();
   let loss = 0;
   let c1 = 0;
   let c5 = 0;
   let count = 0;
+  let done = 0;
   try {
     loader.setState({ ...saved, batch: 0 });
     for await (const batch of loader) {
@@ -48,6 +60,7 @@ export async function evaluateModel(
         c5 += topKCorrect(logits, y, 5);
         count += n;
       });
+      await options.onProgress?.({ done: ++done, total: loader.batchesPerEpoch, images: count });
     }
   } finally {
     loader.setState(saved);

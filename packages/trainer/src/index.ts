@@ -7,6 +7,7 @@ export * from './evaluate';
 export * from './bn-reestimate';
 export * from './checkpoint';
 export * from './plots';
+export * from './tfevents';
 export * from './optimizers';
 export * from './strategies';
 export * from './callbacks';

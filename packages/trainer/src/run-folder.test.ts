@@ -329,7 +329,7 @@ describe('reproducible checkpoints', () => {
 });
 
 describe('run folder writes', () => {
-  it('every file of the run folder is renamed into place from a temp file; nothing is written or appended directly', async () => {
+  it('every file of the run folder is renamed into place from a temp file, but steps.jsonl, appended with an fsync; nothing else is written or appended directly', async () => {
     const dir = tmpDir('atomic');
     const realRename = fs.renameSync.bind(fs);
     const renamed = new Set<string>();
@@ -345,6 +345,35 @@ describe('run folder writes', () => {
         real(...a);
       }) as never);
     }
+    // appends: descriptors opened for appending, and whether each append was fsynced before the close
+    const realOpen = fs.openSync.bind(fs) as (...a: unknown[]) => number;
+    const appendFds = new Map<number, string>();
+    const appends: string[] = [];
+    let unsynced = false;
+    jest.spyOn(fs, 'openSync').mockImplementation(((...a: unknown[]) => {
+      const fd = realOpen(...a);
+      if (a[1] === 'a') appendFds.set(fd, path.basename(String(a[0])));
+      return fd;
+    }) as typeof fs.openSync);
+    const realWrite = fs.writeSync.bind(fs) as (...a: unknown[]) => number;
+    jest.spyOn(fs, 'writeSync').mockImplementation(((...a: unknown[]) => {
+      if (appendFds.has(a[0] as number)) unsynced = true;
+      return realWrite(...a);
+    }) as typeof fs.writeSync);
+    const realFsync = fs.fsyncSync.bind(fs);
+    jest.spyOn(fs, 'fsyncSync').mockImplementation((fd) => {
+      realFsync(fd);
+      if (appendFds.has(fd)) unsynced = false;
+    });
+    const realClose = fs.closeSync.bind(fs);
+    jest.spyOn(fs, 'closeSync').mockImplementation((fd) => {
+      const name = appendFds.get(fd);
+      if (name !== undefined) {
+        appends.push(unsynced ? `${name} (not fsynced)` : name);
+        appendFds.delete(fd);
+      }
+      realClose(fd);
+    });
     const writeFile = fs.promises.writeFile.bind(fs.promises);
     jest.spyOn(fs.promises, 'writeFile').mockImplementation(((...a: Parameters<typeof writeFile>) => {
       if (String(a[0]).startsWith(dir)) direct.push(`promises.writeFile ${path.basename(String(a[0]))}`);
@@ -367,10 +396,12 @@ describe('run folder writes', () => {
         'metrics.csv',
         'metrics.jsonl',
         'model.nair',
+        'steps.jsonl',
         'summary.json',
       ].sort(),
     );
-    expect(files.filter((f) => !renamed.has(path.join(dir, f)))).toEqual([]);
+    expect(files.filter((f) => !renamed.has(path.join(dir, f)))).toEqual(['steps.jsonl']);
+    expect(appends).toEqual(['steps.jsonl', 'steps.jsonl']); // one fsynced append per epoch
     expect(direct).toEqual([]);
     expect(fs.readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
     t.supernet.dispose();

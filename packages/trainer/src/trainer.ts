@@ -14,8 +14,9 @@ import { removeStaleTemps, writeFileAtomicSync } from '@netaug/core/node';
 import { createLrSchedule, parseConfig, type LrSchedule, type LrScheduleConfig } from '@netaug/schedulers';
 import { z } from 'zod';
 import { reestimateBatchNorm, restoreStatistics, snapshotStatistics } from './bn-reestimate';
-import type { Callback, CallbackContext } from './callbacks/callback';
+import type { Callback, CallbackContext, PhaseInfo } from './callbacks/callback';
 import { jsonlLogger } from './callbacks/jsonl-logger';
+import { stepLogger } from './callbacks/step-logger';
 import { loadCheckpoint, repairCheckpointSummary, saveCheckpoint, type CheckpointData } from './checkpoint';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { metricAt, type EpochRecord } from './metrics';
@@ -47,6 +48,11 @@ export const trainerConfigSchema = z
     monitorMode: z.enum(['max', 'min']).default('max'),
     /** Write loss / accuracy plots (SVG + PNG) at the end. */
     plots: z.boolean().default(true),
+    /**
+     * Write `steps.jsonl` (one line per training step, see `stepLogger`) when there is a run folder. It does not
+     * change a run's result.
+     */
+    logSteps: z.boolean().default(true),
     /** Write `model.nair` (the extracted tiny model after BN re-estimation) at the end. */
     exportModel: z.boolean().default(true),
     /**
@@ -209,6 +215,8 @@ export class Trainer {
     this.callbacks = [...(callbacks ?? [])];
     if (this.config.runDir && !this.callbacks.some((c) => c.name === 'jsonlLogger'))
       this.callbacks.push(jsonlLogger());
+    if (this.config.runDir && this.config.logSteps && !this.callbacks.some((c) => c.name === 'stepLogger'))
+      this.callbacks.push(stepLogger());
     const names = new Set<string>();
     for (const c of this.callbacks) {
       if (names.has(c.name)) throw new NetAugError('INVALID_CONFIG', `Two callbacks are named '${c.name}'`);
@@ -258,10 +266,15 @@ export class Trainer {
   }
 
   private context(epochs: number): CallbackContext {
+    const globalStep = () => this.globalStep;
     return {
       runDir: this.config.runDir,
       epochs,
       stepsPerEpoch: this.trainLoader.batchesPerEpoch,
+      batchSize: this.trainLoader.batchSize,
+      get globalStep() {
+        return globalStep();
+      },
       history: this.history,
       stop: (reason) => {
         this.stopReason = reason;
@@ -305,7 +318,27 @@ export class Trainer {
       writeFileAtomicSync(path.join(runDir, 'config.json'), JSON.stringify(this.describe(epochs), null, 2));
     const ctx = this.context(epochs);
     const stepsBefore = this.globalStep;
-    for (const c of this.callbacks) await c.onTrainBegin?.(ctx);
+    try {
+      for (const c of this.callbacks) await c.onTrainBegin?.(ctx);
+      await this.runEpochs(ctx, epochs);
+      const summary = await this.finish(t0, this.globalStep - stepsBefore);
+      for (const c of this.callbacks) await c.onTrainEnd?.(ctx, summary);
+      return summary;
+    } catch (e) {
+      for (const c of this.callbacks) {
+        try {
+          await c.onTrainError?.(ctx, e);
+        } catch {
+          // the run's own error is the one to report
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The epochs of {@link fit}: train, evaluate, callbacks, checkpoint. */
+  private async runEpochs(ctx: CallbackContext, epochs: number): Promise<void> {
+    const file = this.checkpointFile;
     for (let epoch = this.epoch; epoch < epochs && !this.stopReason; epoch++) {
       const te = performance.now();
       for (const c of this.callbacks) await c.onEpochBegin?.(ctx, epoch);
@@ -341,9 +374,6 @@ export class Trainer {
         for (const c of this.callbacks) await c.onCheckpoint?.(ctx, { epoch, file });
       }
     }
-    const summary = await this.finish(t0, this.globalStep - stepsBefore);
-    for (const c of this.callbacks) await c.onTrainEnd?.(ctx, summary);
-    return summary;
   }
 
   /** Sorts channels (per the `sortChannels` option) and permutes the optimizer slots along. */
@@ -366,6 +396,7 @@ export class Trainer {
     const ctx = this.context(Math.max(this.fitEpochs, epoch + 1));
     const factor = this.config.divergeFactor;
     const reference = factor && this.divergence && epoch > this.divergence.epoch ? this.divergence : null;
+    let last = performance.now();
     for await (const batch of this.trainLoader) {
       lr = schedule.at(epoch, step);
       const at = step;
@@ -397,8 +428,11 @@ export class Trainer {
       correct += r.correct;
       count += r.size;
       for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v * r.size;
+      const now = performance.now();
+      const info = { ...r, epoch, step, globalStep: this.globalStep, lr, seconds: (now - last) / 1000 };
       this.globalStep++;
-      for (const c of this.callbacks) await c.onBatchEnd?.(ctx, { ...r, epoch, step, lr });
+      for (const c of this.callbacks) await c.onBatchEnd?.(ctx, info);
+      last = performance.now();
       step++;
     }
     for (const k of Object.keys(terms)) terms[k] /= Math.max(count, 1);
@@ -458,22 +492,66 @@ export class Trainer {
   ): Promise<EvalMetrics> {
     if (!this.valLoader)
       throw new NetAugError('INVALID_CONFIG', 'evaluateTiny needs trainer option valLoader');
+    const valLoader = this.valLoader;
+    const epoch = this.epoch;
+    const evaluateVal = () =>
+      this.phase({ phase: 'evaluation', label: 'evaluation', epoch, final: false }, (onProgress) =>
+        evaluate(this.supernet, valLoader, { onProgress }),
+      );
     if (!reestimate) {
-      const m = await evaluate(this.supernet, this.valLoader);
+      const m = await evaluateVal();
       whileReestimated?.(m);
       return m;
     }
     const snap = snapshotStatistics(this.supernet);
     try {
-      await reestimateBatchNorm(this.supernet, this.trainLoader, {
-        images: this.config.bnReestimation.images,
-      });
-      const m = await evaluate(this.supernet, this.valLoader);
+      await this.reestimate(epoch, false);
+      const m = await evaluateVal();
       whileReestimated?.(m);
       return m;
     } finally {
       restoreStatistics(this.supernet, snap);
     }
+  }
+
+  /** BN re-estimation of the tiny model on the train loader (the `bnReestimation` option), with progress. */
+  private reestimate(epoch: number, final: boolean): Promise<number> {
+    return this.phase({ phase: 'bn-reestimation', label: 'bn-reestimation', epoch, final }, (onProgress) =>
+      reestimateBatchNorm(this.supernet, this.trainLoader, {
+        images: this.config.bnReestimation.images,
+        onProgress: (p) => onProgress({ ...p, images: p.done }),
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` (BN re-estimation or an evaluation) as a phase: callbacks' `onPhase` get its start, every batch
+   * (from the progress function handed to `work`) and its end.
+   */
+  private async phase<T>(
+    what: Pick<PhaseInfo, 'phase' | 'label' | 'epoch' | 'final'>,
+    work: (onProgress: (p: { done: number; total: number; images: number }) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const hooked = this.callbacks.filter((c) => c.onPhase);
+    const unit: PhaseInfo['unit'] = what.phase === 'bn-reestimation' ? 'images' : 'batches';
+    const total =
+      unit === 'images'
+        ? Math.min(this.config.bnReestimation.images, this.trainLoader.dataset.size)
+        : (what.phase === 'test' ? this.testLoader : this.valLoader)!.batchesPerEpoch;
+    const ctx = this.context(Math.max(this.fitEpochs, what.epoch + 1));
+    const t0 = performance.now();
+    let last = { done: 0, total, images: 0 };
+    const emit = async (end: boolean) => {
+      const info: PhaseInfo = { ...what, ...last, unit, seconds: (performance.now() - t0) / 1000, end };
+      for (const c of hooked) await c.onPhase!(ctx, info);
+    };
+    if (hooked.length) await emit(false);
+    const result = await work(async (p) => {
+      last = p;
+      if (hooked.length) await emit(false);
+    });
+    if (hooked.length) await emit(true);
+    return result;
   }
 
   /** Records epoch `epoch` as the best if its monitored metric beats the best so far; true when it does. */
@@ -617,8 +695,15 @@ export class Trainer {
     // the last weights are kept and put back at the end (a later fit() continues from them)
     const last = this.selected ? this.readVariables() : null;
     const snap = last ? null : snapshotStatistics(this.supernet);
+    const lastEpoch = Math.max(0, this.epoch - 1);
+    const finalEval = (label: string, loader: DataLoader, phase: 'evaluation' | 'test' = 'evaluation') =>
+      this.phase({ phase, label, epoch: lastEpoch, final: true }, (onProgress) =>
+        evaluate(this.supernet, loader, { onProgress }),
+      );
     try {
-      const sharedStats = this.valLoader ? await evaluate(this.supernet, this.valLoader) : undefined;
+      const sharedStats = this.valLoader
+        ? await finalEval('evaluation (shared statistics)', this.valLoader)
+        : undefined;
       let val: EvalMetrics | undefined;
       let epoch = this.epoch - 1;
       const rule = this.selected ? this.config.select : 'last';
@@ -626,13 +711,11 @@ export class Trainer {
         // the selected epoch's model exactly as it was evaluated then (its re-estimated statistics included)
         this.assignVariables(this.selected.variables);
         epoch = this.selected.epoch;
-        val = this.valLoader ? await evaluate(this.supernet, this.valLoader) : undefined;
+        val = this.valLoader ? await finalEval('evaluation (selected model)', this.valLoader) : undefined;
       } else if (this.config.bnReestimation.enabled) {
-        await reestimateBatchNorm(this.supernet, this.trainLoader, {
-          images: this.config.bnReestimation.images,
-        });
+        await this.reestimate(lastEpoch, true);
       }
-      const test = this.testLoader ? await evaluate(this.supernet, this.testLoader) : undefined;
+      const test = this.testLoader ? await finalEval('test', this.testLoader, 'test') : undefined;
       if (this.history.length > 0 || test)
         final = {
           selected: { epoch, rule },
@@ -678,6 +761,7 @@ export class Trainer {
         files.push(...written.map((f) => path.basename(f)));
       }
       files.push(METRICS, 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
+      if (this.callbacks.some((c) => c.name === 'stepLogger')) files.push('steps.jsonl');
       writeFileAtomicSync(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
     }
     return summary;

@@ -2,7 +2,7 @@
 /*
  * Child process of fault-injection.test.ts (also runs by hand: `node packages/trainer/test/fault-child.js <runDir>`).
  * Trains a small deterministic run — TinySupernet, texture task, cpu backend, 4 epochs, a checkpoint every epoch —
- * into <runDir>, resuming from its checkpoint when there is one. It loads the BUILT packages (`npm run build`
+ * into <runDir> (with steps.jsonl and TensorBoard event files), resuming from its checkpoint when there is one. It loads the BUILT packages (`npm run build`
  * first; `npm test` does), so it runs exactly what users run.
  *
  * NETAUG_FAULT_HANG=<n>:<phase> makes it stop dead inside its n-th checkpoint write (1-based, counted in this
@@ -26,6 +26,7 @@ const {
   Trainer,
   labelSmoothing,
   netaug,
+  tensorboard,
   textureTask,
 } = require('@netaug/trainer');
 
@@ -111,6 +112,7 @@ async function main() {
     bnReestimation: { images: 32 },
     plots: false,
     runDir,
+    callbacks: [tensorboard()],
   });
   await trainer.fit({ epochs: EPOCHS, resume: 'auto' });
 }

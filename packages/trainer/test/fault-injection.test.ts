@@ -2,13 +2,14 @@
  * Fault injection: child processes (test/fault-child.js, on the BUILT packages — `npm run build` first, as
  * `npm test` does) train a small deterministic run and are killed with SIGKILL at seeded pseudo-random moments,
  * half of them inside a checkpoint write; each run folder is resumed until the run finishes, and must then hold
- * exactly what an uninterrupted run writes.
+ * exactly what an uninterrupted run writes (steps.jsonl and the TensorBoard events: timing aside).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '@netaug/core';
+import { readRecords } from '../src/tfevents';
 
 jest.setTimeout(300_000);
 
@@ -68,6 +69,30 @@ const metricsWithoutTime = (dir: string) =>
     .split('\n')
     .map((l) => ({ ...JSON.parse(l), seconds: 0 }));
 
+/** steps.jsonl without its timing fields. */
+const stepsWithoutTime = (dir: string) =>
+  read(dir, 'steps.jsonl')
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => ({ ...JSON.parse(l), seconds: 0, imagesPerSec: 0 }));
+
+/**
+ * The steps of the events in the TensorBoard folder (every file's first record, its file_version event, left
+ * out), sorted; null when a file holds bytes that are not complete records with matching CRCs.
+ */
+function eventSteps(dir: string): number[] | null {
+  const tb = path.join(dir, 'tensorboard');
+  const steps: number[] = [];
+  for (const f of fs.readdirSync(tb).filter((n) => n.includes('tfevents'))) {
+    const buf = fs.readFileSync(path.join(tb, f));
+    const records = readRecords(buf);
+    if (records.reduce((n, r) => n + r.record.length, 0) !== buf.length) return null;
+    steps.push(...records.slice(1).map((r) => r.step));
+  }
+  return steps.sort((a, b) => a - b);
+}
+
 describe('fault injection', () => {
   it(`${KILLS} SIGKILLs at seeded moments (about half inside checkpoint writes) + resume = the uninterrupted run, byte for byte; no temp file left`, async () => {
     const built = ['core/dist/node/index.js', 'trainer/dist/index.js'].map((f) =>
@@ -88,7 +113,10 @@ describe('fault injection', () => {
       json: read(ref, 'checkpoint.json'),
       model: read(ref, 'model.nair'),
       metrics: metricsWithoutTime(ref),
+      steps: stepsWithoutTime(ref),
+      events: eventSteps(ref),
     };
+    expect(want.events!.length).toBeGreaterThan(16);
 
     // NETAUG_FAULT_SEED explores other kill sequences (the default one is what CI runs)
     const rng = new Rng(process.env.NETAUG_FAULT_SEED ?? 'fault-injection');
@@ -118,6 +146,8 @@ describe('fault injection', () => {
         checkpointJson: read(dir, 'checkpoint.json').equals(want.json),
         model: read(dir, 'model.nair').equals(want.model),
         metrics: JSON.stringify(metricsWithoutTime(dir)) === JSON.stringify(want.metrics),
+        steps: JSON.stringify(stepsWithoutTime(dir)) === JSON.stringify(want.steps),
+        events: JSON.stringify(eventSteps(dir)) === JSON.stringify(want.events),
         temps: fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
       };
       expect(got).toEqual({
@@ -127,6 +157,8 @@ describe('fault injection', () => {
         checkpointJson: true,
         model: true,
         metrics: true,
+        steps: true,
+        events: true,
         temps: [],
       });
     }
