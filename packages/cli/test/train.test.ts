@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -333,7 +341,12 @@ describe('netaug train: bad input gives one line and exit 1', () => {
       '--val-split',
       '100',
     ];
-    expect(await runCli([...args, '--strategy', 'baseline', '--out', out], c.io)).toBe(0);
+    expect(await runCli([...args, '--strategy', 'baseline', '--tensorboard', '--out', out], c.io)).toBe(0);
+    // per-step scalars and TensorBoard files: 256 images / batch 64 = 4 steps per epoch, 2 epochs
+    expect(readFileSync(join(out, 'steps.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
+    expect(readdirSync(join(out, 'tensorboard')).some((f) => f.startsWith('events.out.tfevents.'))).toBe(
+      true,
+    );
     const s = JSON.parse(c.out);
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()

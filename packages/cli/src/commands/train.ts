@@ -12,6 +12,7 @@ interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   config?: string;
   resume?: boolean;
   overwrite?: boolean;
+  tensorboard?: boolean;
   expectHash?: string;
   json?: boolean;
   plain?: boolean;
@@ -126,6 +127,10 @@ export function registerTrain(program: Command, io: Output): void {
     )
     .option('--plain', 'progress as plain lines')
     .option('--quiet', 'no progress output')
+    .option(
+      '--tensorboard',
+      'also write TensorBoard event files to <out>/tensorboard (per-step and per-epoch scalars)',
+    )
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -137,7 +142,8 @@ Examples:
   $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
     )
     .action(async (flags: TrainFlags, cmd: Command) => {
-      const { preset, config, resume, overwrite, json, plain, quiet, expectHash, ...rest } = flags;
+      const { preset, config, resume, overwrite, json, plain, quiet, tensorboard, expectHash, ...rest } =
+        flags;
       const argv = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
       if (argv.includes('--recompute') && argv.includes('--no-recompute'))
         throw new UsageError('--recompute and --no-recompute contradict each other: give one');
@@ -159,6 +165,7 @@ Examples:
         expectHash,
         plainProgress: plain,
         quiet,
+        tensorboard,
         log: (s) => io.err(s + '\n'),
       });
       if (json) {

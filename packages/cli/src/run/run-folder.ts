@@ -98,6 +98,7 @@ const RUN_FILES = [
   'best.json',
   'metrics.jsonl',
   'metrics.csv',
+  'steps.jsonl',
   'summary.json',
   'model.nair',
   'loss.svg',
@@ -180,6 +181,7 @@ export function claimRunFolder(
   }
   if (o.overwrite) {
     for (const f of RUN_FILES) rmSync(join(dir, f), { force: true });
+    rmSync(join(dir, 'tensorboard'), { recursive: true, force: true });
     o.log(`netaug: --overwrite: removed the previous run's files in ${dir}`);
     return { action: 'fresh' };
   }

@@ -45,6 +45,8 @@ export interface TrainRunOptions {
   plainProgress?: boolean;
   /** No progress output at all. */
   quiet?: boolean;
+  /** Write TensorBoard event files to `<out>/tensorboard/` (does not change the result). */
+  tensorboard?: boolean;
   log?: (line: string) => void;
 }
 
@@ -181,7 +183,11 @@ async function trainLocked(
         : [trainer.baseline()]),
       ...(cfg.labelSmoothing > 0 ? [trainer.labelSmoothing(cfg.labelSmoothing)] : []),
     ];
-    const callbacks = options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })];
+    const callbacks = [
+      ...(options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })]),
+      // TensorBoard stays on with --quiet: it is a record of the run, not output
+      ...(options.tensorboard ? [trainer.tensorboard()] : []),
+    ];
     const t0 = new trainer.Trainer({
       supernet,
       trainLoader,
