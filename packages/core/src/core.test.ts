@@ -9,6 +9,7 @@ import {
   encodeModelIR,
   decodeModelIR,
   validateModelIR,
+  inferShapes,
   type ModelIR,
 } from './index';
 
@@ -166,6 +167,41 @@ describe('ModelIR', () => {
     const ir2 = tinyIR();
     ir2.nodes[2].inputs = ['nope'];
     expect(() => validateModelIR(ir2)).toThrow(/node 'bn1': input 'nope'/);
+  });
+
+  it('maxPool: SAME / VALID output shapes, no params or MACs, validation, encode/decode', () => {
+    const ir = tinyIR();
+    // conv output [3, 3, 4] -> 3×3 stride 2 SAME -> [2, 2, 4]
+    ir.nodes.splice(4, 0, {
+      op: 'maxPool',
+      name: 'mp',
+      inputs: ['a1'],
+      poolSize: [3, 3],
+      strides: [2, 2],
+      padding: 'same',
+    });
+    ir.nodes[5].inputs = ['mp'];
+    const shapes = inferShapes(ir);
+    expect(shapes.get('mp')).toEqual([2, 2, 4]);
+    expect(inferShapes(ir, [112, 112, 2]).get('mp')).toEqual([28, 28, 4]);
+    const p = profile(ir);
+    expect([p.params, p.macs]).toEqual([72 + 8 + 15, 648 + 12]);
+    expect(p.layers.some((l) => l.name === 'mp')).toBe(false);
+    expect(decodeModelIR(encodeModelIR(ir))).toEqual(ir);
+    const valid = {
+      ...ir,
+      nodes: ir.nodes.map((n) => (n.op === 'maxPool' ? { ...n, padding: 'valid' } : n)),
+    };
+    expect(inferShapes(valid as ModelIR).get('mp')).toEqual([1, 1, 4]);
+    const bad = { ...ir, nodes: ir.nodes.map((n) => (n.op === 'maxPool' ? { ...n, poolSize: [0, 3] } : n)) };
+    expect(() => validateModelIR(bad as ModelIR)).toThrow(/node 'mp': poolSize \[0,3\]/);
+    const big = { ...ir, nodes: ir.nodes.map((n) => (n.op === 'maxPool' ? { ...n, poolSize: [5, 5] } : n)) };
+    expect(() =>
+      validateModelIR({
+        ...big,
+        nodes: big.nodes.map((n) => (n.op === 'maxPool' ? { ...n, padding: 'valid' } : n)),
+      } as ModelIR),
+    ).toThrow(/too small for a 5×5 window/);
   });
 
   it('round-trips through encode/decode bit-exactly', () => {

@@ -83,6 +83,18 @@ export interface GlobalAvgPoolNode extends NodeBase {
   keepDims: boolean;
 }
 
+/**
+ * Max pooling over `poolSize` windows (TensorFlow semantics: `same` padding gives `ceil(in / stride)` outputs and
+ * padded positions never win; `valid` pads nothing). No weights.
+ */
+export interface MaxPoolNode extends NodeBase {
+  op: 'maxPool';
+  /** Window `[kh, kw]`. */
+  poolSize: [number, number];
+  strides: [number, number];
+  padding: Padding;
+}
+
 /** Fully connected layer on a `[C]` input, weight `[in, out]`. */
 export interface DenseNode extends NodeBase {
   op: 'dense';
@@ -99,6 +111,7 @@ export type IRNode =
   | AddNode
   | MulNode
   | GlobalAvgPoolNode
+  | MaxPoolNode
   | DenseNode;
 
 export type IROp = IRNode['op'];
@@ -239,6 +252,29 @@ export function inferShapes(ir: ModelIR, inputShape: Shape3 = ir.inputShape): Ma
         needRank3();
         out = node.keepDims ? [1, 1, ins[0][2]] : [ins[0][2]];
         break;
+      case 'maxPool': {
+        needInputs(1);
+        needRank3();
+        const [h, w, c] = ins[0];
+        const size = node.poolSize;
+        const strides = node.strides;
+        const pairOk = (p: unknown) =>
+          Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 1);
+        if (!pairOk(size) || !pairOk(strides))
+          throw irError(
+            ir,
+            node,
+            `poolSize [${size}] and strides [${strides}] must be two positive integers`,
+          );
+        if (node.padding !== 'same' && node.padding !== 'valid')
+          throw irError(ir, node, `padding '${node.padding as string}' is not 'same' or 'valid'`);
+        const oh = convOutSize(h, size[0], strides[0], node.padding);
+        const ow = convOutSize(w, size[1], strides[1], node.padding);
+        if (oh < 1 || ow < 1)
+          throw irError(ir, node, `input [${ins[0]}] is too small for a ${size[0]}×${size[1]} window`);
+        out = [oh, ow, c];
+        break;
+      }
       case 'dense': {
         needInputs(1);
         if (ins[0].length !== 1) throw irError(ir, node, `expects a [C] input, got [${ins[0]}]`);

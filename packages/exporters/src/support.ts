@@ -15,6 +15,7 @@ const ALL_OPS: readonly IROp[] = [
   'add',
   'mul',
   'globalAvgPool',
+  'maxPool',
   'dense',
 ];
 const ALL_ACTIVATIONS: readonly ActivationKind[] = ['relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid'];

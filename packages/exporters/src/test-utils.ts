@@ -136,6 +136,21 @@ export class IRBuilder {
     );
   }
 
+  maxPool(x: string, k: number, stride: number, padding: Padding = 'same'): string {
+    const [h, w, c] = this.shape(x);
+    return this.push(
+      {
+        op: 'maxPool',
+        name: this.id('maxpool'),
+        inputs: [x],
+        poolSize: [k, k],
+        strides: [stride, stride],
+        padding,
+      },
+      [convOutSize(h, k, stride, padding), convOutSize(w, k, stride, padding), c],
+    );
+  }
+
   dense(x: string, units: number, bias = true): string {
     const [nin] = this.shape(x);
     const std = Math.sqrt(1 / nin);

@@ -1,4 +1,5 @@
-import { NetAugError, makeDivisible, type ActivationKind } from '@netaug/core';
+import { NetAugError, makeDivisible, type ActivationKind, type ActiveConfig } from '@netaug/core';
+import { activeMid, activeWidth } from './widths';
 
 /**
  * A compact description of a tiny network of the MobileNet family (timm-style data, not code).
@@ -151,4 +152,49 @@ export function resolveArch(spec: ArchSpec, inChannels: number, smallInput: bool
     classifierIn: cur,
     totalStride: total,
   };
+}
+
+/**
+ * Width and expand choice-point names of a resolved MobileNet-family architecture, in config order: the stem, every
+ * block without a residual shortcut, every head conv (before and after the pooling); expand: every inverted
+ * bottleneck. (What the `conv`, `ds` and `mb` blocks of its model spec declare.)
+ */
+export function archChoiceNames(arch: ResolvedArch): { width: string[]; expand: string[] } {
+  const width = ['stem'];
+  const expand: string[] = [];
+  arch.blocks.forEach((b, i) => {
+    if (!b.shortcut) width.push(`blocks.${i}`);
+    if (b.type === 'mb') expand.push(`blocks.${i}`);
+  });
+  arch.headConvs.forEach((_, i) => width.push(`head.${i}`));
+  arch.postPoolConvs.forEach((_, i) => width.push(`head.${arch.headConvs.length + i}`));
+  return { width, expand };
+}
+
+/** Channel counts of every layer of a resolved MobileNet-family architecture for a (valid) config. */
+export function planArch(
+  arch: ResolvedArch,
+  config: ActiveConfig,
+): {
+  stem: number;
+  blocks: { in: number; mid: number; out: number }[];
+  headConvs: number[];
+  postPoolConvs: number[];
+  classifierIn: number;
+} {
+  let wi = 0;
+  let ei = 0;
+  const width = (c: number) => activeWidth(c, config.width[wi++]);
+  const stem = width(arch.stem.out);
+  let cur = stem;
+  const blocks = arch.blocks.map((b) => {
+    const inC = cur;
+    const out = b.shortcut ? inC : width(b.out);
+    const mid = b.type === 'mb' ? activeMid(b.mid, b.in, config.expand[ei++], inC) : 0;
+    cur = out;
+    return { in: inC, mid, out };
+  });
+  const headConvs = arch.headConvs.map((h) => (cur = width(h.out)));
+  const postPoolConvs = arch.postPoolConvs.map((h) => (cur = width(h.out)));
+  return { stem, blocks, headConvs, postPoolConvs, classifierIn: cur };
 }

@@ -1,83 +1,90 @@
 import {
   NetAugError,
   isActiveMode,
-  makeDivisible,
   type ActiveConfig,
   type ActiveMode,
   type AugmentSpace,
   type Rng,
 } from '@netaug/core';
-import type { ResolvedArch } from './arch-spec';
+import { archChoiceNames, planArch, type ResolvedArch } from './arch-spec';
+import type { BlockPlan } from './block';
+
+export { activeMid, activeWidth } from './widths';
 
 /** Active channel counts of every layer, derived from an {@link ActiveConfig}. */
 export interface ActivePlan {
+  /** Active output channels of the stem. */
   stem: number;
-  /** Per block: active input, expanded (0 for the DS block) and output channels. */
-  blocks: { in: number; mid: number; out: number }[];
+  /** Per body block: active input, inner (`mid`; 0 where a block has none) and output channels. */
+  blocks: BlockPlan[];
+  /** Active output channels of the head blocks (before the pooling). */
   headConvs: number[];
+  /** Active widths of the hidden layers after the pooling. */
   postPoolConvs: number[];
   classifierIn: number;
+  /** The full plans of the stem and the head blocks. */
+  stemPlan: BlockPlan;
+  head: BlockPlan[];
+}
+
+/** Names of a supernet's width and expand choice points, in {@link ActiveConfig} order. */
+export interface ChoicePointNames {
+  width: readonly string[];
+  expand: readonly string[];
 }
 
 /**
- * Active channels for a width choice point with tiny width `c` at multiplier `m`: `round(c·m)` (makeDivisible
- * with divisor 1, i.e. no rounding to 8). At `m = 1` it is exactly `c`.
- */
-export function activeWidth(c: number, m: number): number {
-  return makeDivisible(c * m, 1);
-}
-
-/**
- * Active mid channels of an inverted bottleneck: `round(midTiny · f · inActive / inTiny)`, i.e.
- * `round(e_active · in_active)` with `e_active = f · e_tiny` and the block's effective tiny expand ratio
- * `e_tiny = midTiny / inTiny`. Using the tiny model's own mid (which MobileNetV2 rounds to 8 and
- * MobileNetV3/MCUNet give explicitly) makes `min` (f = 1, in = inTiny) exactly the tiny model.
- */
-export function activeMid(midTiny: number, inTiny: number, factor: number, inActive: number): number {
-  return makeDivisible((midTiny * factor * inActive) / inTiny, 1);
-}
-
-/**
- * The choice points of a supernet and the maps between {@link ActiveConfig}s and channel counts.
+ * The choice points of a supernet: sampling, validating and resolving {@link ActiveConfig}s. A block supernet
+ * builds it from the names its blocks declare (in block order); the channel counts of a config come from the
+ * blocks (`getActivePlan()`).
  *
- * Width choice points, in order: the stem conv, every block without a residual shortcut (the DS block
- * included), every head conv (before and after the pooling). Blocks with a shortcut keep their input width.
- * Expand choice points: every inverted bottleneck. The classifier input follows the last head width.
+ * Constructed from a MobileNet-family {@link ResolvedArch} (the original API), the names are that architecture's
+ * (the stem conv, every block without a residual shortcut, every head conv; expand: every inverted bottleneck) and
+ * {@link ChoiceSpace.plan} gives its channel counts.
  */
 export class ChoiceSpace {
-  readonly widthNames: string[] = [];
-  readonly expandNames: string[] = [];
+  readonly widthNames: string[];
+  readonly expandNames: string[];
+  /** The architecture it was built from, if any. */
+  readonly arch?: ResolvedArch;
 
   constructor(
-    readonly arch: ResolvedArch,
+    source: ResolvedArch | ChoicePointNames,
     readonly space: AugmentSpace,
   ) {
-    this.widthNames.push('stem');
-    arch.blocks.forEach((b, i) => {
-      if (!b.shortcut) this.widthNames.push(`blocks.${i}`);
-      if (b.type === 'mb') this.expandNames.push(`blocks.${i}`);
-    });
-    arch.headConvs.forEach((_, i) => this.widthNames.push(`head.${i}`));
-    arch.postPoolConvs.forEach((_, i) => this.widthNames.push(`head.${arch.headConvs.length + i}`));
+    if ('blocks' in source) {
+      this.arch = source;
+      const names = archChoiceNames(source);
+      this.widthNames = names.width;
+      this.expandNames = names.expand;
+    } else {
+      this.widthNames = [...source.width];
+      this.expandNames = [...source.expand];
+    }
   }
 
-  /** Channel counts of every layer for a (valid) config. */
+  /**
+   * Channel counts of every layer of the {@link ResolvedArch} this space was built from, for a (valid) config.
+   * @deprecated use the supernet's `getActivePlan()`; a space built from names has no architecture.
+   */
   plan(config: ActiveConfig): ActivePlan {
-    let wi = 0;
-    let ei = 0;
-    const width = (c: number) => activeWidth(c, config.width[wi++]);
-    const stem = width(this.arch.stem.out);
-    let cur = stem;
-    const blocks = this.arch.blocks.map((b) => {
-      const inC = cur;
-      const out = b.shortcut ? inC : width(b.out);
-      const mid = b.type === 'mb' ? activeMid(b.mid, b.in, config.expand[ei++], inC) : 0;
-      cur = out;
-      return { in: inC, mid, out };
-    });
-    const headConvs = this.arch.headConvs.map((h) => (cur = width(h.out)));
-    const postPoolConvs = this.arch.postPoolConvs.map((h) => (cur = width(h.out)));
-    return { stem, blocks, headConvs, postPoolConvs, classifierIn: cur };
+    if (!this.arch) {
+      throw new NetAugError('INVALID_ARGUMENT', 'ChoiceSpace.plan needs a space built from a ResolvedArch', {
+        hint: "use the supernet's getActivePlan()",
+      });
+    }
+    const p = planArch(this.arch, config);
+    const stemIn = this.arch.inChannels;
+    let cur = p.blocks.length ? p.blocks[p.blocks.length - 1].out : p.stem;
+    return {
+      ...p,
+      stemPlan: { in: stemIn, mid: 0, out: p.stem },
+      head: p.headConvs.map((out) => {
+        const plan = { in: cur, mid: 0, out };
+        cur = out;
+        return plan;
+      }),
+    };
   }
 
   /** A config for a mode; sampling modes draw widths first, then expand factors, from `rng`. */

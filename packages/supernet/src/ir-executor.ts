@@ -14,7 +14,8 @@ export interface TfModel {
 
 /**
  * Builds a tfjs executor for a ModelIR (validated first). Weights are uploaded once; `predict` runs the nodes
- * in order with `conv2d`, `depthwiseConv2d`, `batchNorm`, activations, `add`, `mul`, mean pooling and `matMul`.
+ * in order with `conv2d`, `depthwiseConv2d`, `batchNorm`, activations, `add`, `mul`, `maxPool`, mean pooling and
+ * `matMul`.
  */
 export function buildTfModel(ir: ModelIR): TfModel {
   validateModelIR(ir);
@@ -65,6 +66,8 @@ export function buildTfModel(ir: ModelIR): TfModel {
         return tf.add(a, b);
       case 'mul':
         return tf.mul(a, b);
+      case 'maxPool':
+        return tf.maxPool(a as tf.Tensor4D, node.poolSize, node.strides, node.padding);
       case 'globalAvgPool': {
         const pooled = globalAvgPool(a as tf.Tensor4D);
         return node.keepDims ? pooled : tf.reshape(pooled, [pooled.shape[0], pooled.shape[3]]);

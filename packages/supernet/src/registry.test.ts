@@ -59,6 +59,9 @@ describe('registry', () => {
       'proxylessnas',
       'mcunet',
       'mobilenetv3',
+      'resnet18',
+      'resnet34',
+      'resnet50',
     ]);
     expect(models.find((m) => m.name === 'mobilenetv3')!.widthMults).toEqual([1, 2, 3]);
     expect(models.find((m) => m.name === 'mcunet')!.widthMults).toEqual([1, 1.6, 2.2]);
@@ -127,9 +130,9 @@ describe('registry', () => {
   it('rejects bad arguments with typed errors', () => {
     const ok = { numClasses: 10, inputShape: [32, 32, 3] as Shape3, smallInput: true };
     expectError(
-      () => createSupernet('resnet50', ok),
+      () => createSupernet('resnet101', ok),
       'UNKNOWN_MODEL',
-      /resnet50.*mobilenetv2, mobilenetv2-tiny, proxylessnas, mcunet, mobilenetv3/,
+      /resnet101.*mobilenetv2, mobilenetv2-tiny, proxylessnas, mcunet, mobilenetv3, resnet18, resnet34, resnet50/,
     );
     expectError(
       () => createSupernet('mobilenetv2', { ...ok, widthMults: [1.8, 1] }),

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ChannelPermutation } from '@netaug/core';
-import { MBBlock } from './blocks/mb-block';
-import type { DSBlock } from './blocks/ds-block';
-import type { TfNamedVariable } from './layers/named-variable';
+import type { DynamicBlock } from './block';
 
 /** Indices that sort `importance` in non-increasing order (ties keep their order). */
 function descendingOrder(importance: Float64Array): Int32Array {
@@ -47,42 +45,27 @@ export function permuteAlong(t: tf.Tensor, axis: number, perm: Int32Array): tf.T
   return tf.tensor(out, t.shape, 'float32');
 }
 
-/** The variables of an inverted bottleneck whose axis indexes its expanded channels, with that axis. */
-function expandedChannelAxes(block: MBBlock): [TfNamedVariable, number][] {
-  const out: [TfNamedVariable, number][] = [];
-  const { expand, depthwise, se, project } = block;
-  out.push([(expand.conv as { weight: TfNamedVariable }).weight, 3]);
-  for (const v of expand.bn!.variables()) out.push([v, 0]);
-  out.push([depthwise.conv.weight, 2]);
-  for (const v of depthwise.bn!.variables()) out.push([v, 0]);
-  if (se) {
-    out.push([se.reduce.weight, 2]);
-    out.push([se.expand.weight, 3]);
-    out.push([se.expand.bias!, 0]);
-  }
-  out.push([project.conv.weight, 2]);
-  return out;
-}
-
 /**
- * NetAug's channel sorting: in every inverted bottleneck, ranks the expanded channels by the L1 norm of the
- * projection conv's input-channel slices (over the full supernet weights) and reorders, consistently, the
- * expand conv outputs and its BN (gamma, beta, running stats), the depthwise conv and its BN, the
- * squeeze-excite (reduce inputs, expand outputs and bias) and the projection inputs, so the first channels
- * (the ones the tiny model keeps) are the most important. The supernet's function is unchanged.
- * Returns one {@link ChannelPermutation} per variable touched, so a trainer can permute optimizer slots too.
+ * NetAug's channel sorting, generic over blocks: for every channel group of every block (see
+ * {@link DynamicBlock.channelGroups}; for an inverted bottleneck, its expanded channels ranked by the L1 norm of the
+ * projection conv's input-channel slices over the full supernet weights), reorders every member variable along its
+ * axis the same way, so the first channels (the ones the tiny model keeps) are the most important. The supernet's
+ * function is unchanged. Returns one {@link ChannelPermutation} per variable touched, so a trainer can permute
+ * optimizer slots too.
  */
-export function sortChannels(blocks: readonly (DSBlock | MBBlock)[]): ChannelPermutation[] {
+export function sortChannels(blocks: readonly DynamicBlock[]): ChannelPermutation[] {
   const perms: ChannelPermutation[] = [];
   for (const block of blocks) {
-    if (!(block instanceof MBBlock)) continue;
-    const perm = descendingOrder(l1NormsAlong(block.project.conv.weight.variable, 2));
-    if (perm.every((p, i) => p === i)) continue;
-    for (const [nv, axis] of expandedChannelAxes(block)) {
-      const permuted = permuteAlong(nv.variable, axis, perm);
-      nv.variable.assign(permuted);
-      permuted.dispose();
-      perms.push({ variable: nv.name, axis, perm: Int32Array.from(perm) });
+    for (const group of block.channelGroups()) {
+      const [imp, impAxis] = group.importance;
+      const perm = descendingOrder(l1NormsAlong(imp.variable, impAxis));
+      if (perm.every((p, i) => p === i)) continue;
+      for (const [nv, axis] of group.members) {
+        const permuted = permuteAlong(nv.variable, axis, perm);
+        nv.variable.assign(permuted);
+        permuted.dispose();
+        perms.push({ variable: nv.name, axis, perm: Int32Array.from(perm) });
+      }
     }
   }
   return perms;

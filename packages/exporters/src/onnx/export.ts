@@ -184,6 +184,19 @@ export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8
           node('Flatten', [`${n.name}/pooled`], [y], n.name, [attrInt('axis', 1)]);
         }
         break;
+      case 'maxPool': {
+        // TensorFlow SAME as explicit (possibly asymmetric) pads: MaxPool never picks a padded position
+        const [ih, iw] = shapes.get(n.inputs[0])!;
+        const [kh, kw] = n.poolSize;
+        const ph = n.padding === 'same' ? samePadding(ih, kh, n.strides[0]) : { before: 0, after: 0 };
+        const pw = n.padding === 'same' ? samePadding(iw, kw, n.strides[1]) : { before: 0, after: 0 };
+        node('MaxPool', [x[0]], [y], n.name, [
+          attrInts('kernel_shape', [kh, kw]),
+          attrInts('strides', [...n.strides]),
+          attrInts('pads', [ph.before, pw.before, ph.after, pw.after]),
+        ]);
+        break;
+      }
       case 'dense': {
         const [nin, nout] = n.weight.shape;
         inits.push(floatTensor(`${n.name}/weight`, [nin, nout], n.weight.data));

@@ -155,6 +155,35 @@ function evalNode(
       }
       return out;
     }
+    case 'maxPool': {
+      const [ih, iw, c] = inShapes[0];
+      const [oh, ow] = outShape;
+      const [kh, kw] = node.poolSize;
+      const [sh, sw] = node.strides;
+      const padT = node.padding === 'same' ? samePadding(ih, kh, sh).before : 0;
+      const padL = node.padding === 'same' ? samePadding(iw, kw, sw).before : 0;
+      const x = ins[0];
+      for (let b = 0; b < batch; b++) {
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++) {
+            const o = b * outSize + (oy * ow + ox) * c;
+            for (let ch = 0; ch < c; ch++) out[o + ch] = -Infinity;
+            // padded positions never win (TensorFlow SAME)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh + ky - padT;
+              if (iy < 0 || iy >= ih) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw + kx - padL;
+                if (ix < 0 || ix >= iw) continue;
+                const xi = (b * ih * iw + iy * iw + ix) * c;
+                for (let ch = 0; ch < c; ch++) if (x[xi + ch] > out[o + ch]) out[o + ch] = x[xi + ch];
+              }
+            }
+          }
+        }
+      }
+      return out;
+    }
     case 'globalAvgPool': {
       const [h, w, c] = inShapes[0];
       const x = ins[0];

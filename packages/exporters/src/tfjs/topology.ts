@@ -24,7 +24,7 @@ const GENERATED_BY = '@netaug/exporters 0.1.0';
  * using only layers tfjs-layers 4.x deserialises: InputLayer, Conv2D, DepthwiseConv2D, BatchNormalization,
  * ReLU (max_value 6 for relu6), Activation (sigmoid), Rescaling + ReLU(max_value 1) for hsigmoid
  * (`clip(x/6 + 1/2, 0, 1)`), Multiply for hswish (`x · hsigmoid(x)`) and squeeze-excite gates, Add,
- * GlobalAveragePooling2D (+ Reshape to `[1, 1, C]` for keepDims) and Dense. Input `[null, H, W, C]` (NHWC).
+ * GlobalAveragePooling2D (+ Reshape to `[1, 1, C]` for keepDims), MaxPooling2D and Dense. Input `[null, H, W, C]` (NHWC).
  */
 export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {}): TfjsArtifacts {
   assertSupported(irIn, 'tfjs');
@@ -133,6 +133,14 @@ export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {
         out = n.keepDims ? layer('Reshape', n.name, [pooled], { target_shape: shapes.get(n.name) }) : pooled;
         break;
       }
+      case 'maxPool':
+        out = layer('MaxPooling2D', n.name, x, {
+          pool_size: [...n.poolSize],
+          strides: [...n.strides],
+          padding: n.padding,
+          data_format: 'channels_last',
+        });
+        break;
       case 'dense':
         out = layer('Dense', n.name, x, {
           units: n.weight.shape[1],

@@ -105,6 +105,7 @@ const INT8_VERSIONS: Partial<Record<BuiltinOperatorName, number>> = {
   ADD: 2,
   MUL: 2,
   MEAN: 2,
+  MAX_POOL_2D: 2,
   LOGISTIC: 2,
   RELU: 2,
   RELU6: 2,

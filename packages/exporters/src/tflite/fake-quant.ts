@@ -39,7 +39,9 @@ export function fakeQuantRun(
       n.name,
       n.op === 'activation' && n.activation === 'sigmoid'
         ? { scale: 1 / 256, zeroPoint: -128 }
-        : activationQuantParams(...ranges.get(n.name)!),
+        : n.op === 'maxPool' // shares its input's quantization (see lowerToTflite)
+          ? params.get(n.inputs[0])!
+          : activationQuantParams(...ranges.get(n.name)!),
     );
   }
   const nodes = folded.nodes.map((n): IRNode => {

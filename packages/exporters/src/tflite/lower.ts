@@ -270,6 +270,34 @@ export function lowerToTflite(irIn: ModelIR, format: 'tflite' | 'tflite-int8'): 
         tensorOf.set(node.name, y);
         break;
       }
+      case 'maxPool': {
+        // int8: MAX_POOL_2D requires the output to share the input's quantization (max commutes with it)
+        const inT = tensors[x[0]];
+        const y = add({
+          name: node.name,
+          shape: outShape,
+          kind: 'activation',
+          range: inT.range,
+          fixedQuant: inT.fixedQuant,
+        });
+        ops.push({
+          op: 'MAX_POOL_2D',
+          inputs: [x[0]],
+          outputs: [y],
+          options: {
+            kind: 'Pool2DOptions',
+            padding: node.padding === 'same' ? 'SAME' : 'VALID',
+            strideH: node.strides[0],
+            strideW: node.strides[1],
+            filterH: node.poolSize[0],
+            filterW: node.poolSize[1],
+            activation: 'NONE',
+          },
+          node: node.name,
+        });
+        tensorOf.set(node.name, y);
+        break;
+      }
       case 'globalAvgPool': {
         const axes = add({ name: `${node.name}/axes`, shape: [2], kind: 'int32', data: Int32Array.of(1, 2) });
         const y = act(node.name, outShape, node.name);

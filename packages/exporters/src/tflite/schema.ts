@@ -24,6 +24,7 @@ export const BuiltinOperator = {
   DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
   LOGISTIC: 14,
+  MAX_POOL_2D: 17,
   MUL: 18,
   RELU: 19,
   RELU6: 21,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationKind } from '@netaug/core';
+import type { IRSink } from '../ir-sink';
 import { applyActivation } from '../layers/activation';
 import { DynamicBatchNorm } from '../layers/dynamic-batch-norm';
 import { DynamicConv2d } from '../layers/dynamic-conv2d';
@@ -54,5 +55,49 @@ export class ConvBnAct {
 
   variables(): TfNamedVariable[] {
     return [...this.conv.variables(), ...(this.bn ? this.bn.variables() : [])];
+  }
+
+  /**
+   * Appends `conv2d` / `depthwiseConv2d` (`<name>.conv`, SAME padding, weights `[k, k, inC, out]`), `batchNorm`
+   * (`<name>.bn`) and `activation` (`<name>.act`) nodes after `x`; returns the last one.
+   */
+  emitNodes(ir: IRSink, x: string, inC: number, out: number): string {
+    const conv = this.conv;
+    const stride = conv.options.stride;
+    const common = {
+      name: conv.name,
+      inputs: [x],
+      strides: [stride, stride] as [number, number],
+      padding: 'same' as const,
+    };
+    let y =
+      conv instanceof DynamicConv2d
+        ? ir.push({ op: 'conv2d', ...common, ...conv.export(inC, out) })
+        : ir.push({ op: 'depthwiseConv2d', ...common, ...conv.export(inC) });
+    const c = conv instanceof DynamicConv2d ? out : inC;
+    if (this.bn) y = ir.push({ op: 'batchNorm', name: this.bn.name, inputs: [y], ...this.bn.export(c) });
+    if (this.act !== 'none')
+      y = ir.push({ op: 'activation', name: `${this.name}.act`, inputs: [y], activation: this.act });
+    return y;
+  }
+
+  /**
+   * A 1×1 conv after global pooling (a `[C]` input) as a `dense` node `<name>.conv` (weights `[inC, out]`, the
+   * same numbers) and its activation; no batch norm.
+   */
+  emitDense(ir: IRSink, x: string, inC: number, out: number): string {
+    if (!(this.conv instanceof DynamicConv2d) || this.conv.options.kernel !== 1 || this.bn)
+      throw new Error(`${this.name}: only a 1×1 conv without batch norm can be written as a dense node`);
+    const { weight, bias } = this.conv.export(inC, out);
+    let y = ir.push({
+      op: 'dense',
+      name: this.conv.name,
+      inputs: [x],
+      weight: { shape: [inC, out], data: weight.data },
+      bias,
+    });
+    if (this.act !== 'none')
+      y = ir.push({ op: 'activation', name: `${this.name}.act`, inputs: [y], activation: this.act });
+    return y;
   }
 }

@@ -5,6 +5,7 @@ import { DynamicConv2d } from './dynamic-conv2d';
 import { globalAvgPool } from './global-avg-pool';
 import type { WeightInit } from './weight-init';
 import type { TfNamedVariable } from './named-variable';
+import type { IRSink } from '../ir-sink';
 
 /** MobileNetV3's squeeze-excite width for `channels` input channels: `max(makeDivisible(channels / 4, 8), 16)`. */
 export function seChannels(channels: number): number {
@@ -48,5 +49,32 @@ export class DynamicSqueezeExcite {
 
   variables(): TfNamedVariable[] {
     return [...this.reduce.variables(), ...this.expand.variables()];
+  }
+
+  /**
+   * Appends the squeeze-excite on `c` channels after `x`: `globalAvgPool(keepDims) → conv2d(bias) → relu →
+   * conv2d(bias) → hsigmoid → mul`; returns the `mul` node.
+   */
+  emitNodes(ir: IRSink, x: string, c: number): string {
+    const hidden = seChannels(c);
+    let g = ir.push({ op: 'globalAvgPool', name: `${this.name}.pool`, inputs: [x], keepDims: true });
+    const conv = { strides: [1, 1] as [number, number], padding: 'same' as const };
+    g = ir.push({
+      op: 'conv2d',
+      name: this.reduce.name,
+      inputs: [g],
+      ...conv,
+      ...this.reduce.export(c, hidden),
+    });
+    g = ir.push({ op: 'activation', name: `${this.name}.relu`, inputs: [g], activation: 'relu' });
+    g = ir.push({
+      op: 'conv2d',
+      name: this.expand.name,
+      inputs: [g],
+      ...conv,
+      ...this.expand.export(hidden, c),
+    });
+    g = ir.push({ op: 'activation', name: `${this.name}.gate`, inputs: [g], activation: 'hsigmoid' });
+    return ir.push({ op: 'mul', name: `${this.name}.mul`, inputs: [x, g] });
   }
 }

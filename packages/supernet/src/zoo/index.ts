@@ -3,6 +3,7 @@ import { mobilenetv2, mobilenetv2Tiny } from './mobilenetv2';
 import { proxylessnas } from './proxylessnas';
 import { mcunet } from './mcunet';
 import { mobilenetv3 } from './mobilenetv3';
+import { resnet18, resnet34, resnet50 } from './resnet';
 
 export type { ModelDefinition } from './model-definition';
 
@@ -13,4 +14,7 @@ export const ZOO: readonly ModelDefinition[] = [
   proxylessnas,
   mcunet,
   mobilenetv3,
+  resnet18,
+  resnet34,
+  resnet50,
 ];

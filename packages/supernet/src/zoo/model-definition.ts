@@ -1,6 +1,7 @@
 import type { ArchSpec } from '../arch-spec';
+import type { ModelSpec } from '../model-spec';
 
-/** A zoo entry: how to build the tiny architecture, plus the paper's defaults. */
+/** A registered model: how to build the tiny architecture, plus the paper's defaults. */
 export interface ModelDefinition {
   name: string;
   description: string;
@@ -10,6 +11,11 @@ export interface ModelDefinition {
   widthMults?: number[];
   /** Resolution the paper trains at on ImageNet. */
   paperResolution: number;
-  /** The tiny architecture at a width multiplier (ignored by fixed-width models). */
-  spec(width: number): ArchSpec;
+  /**
+   * A MobileNet-family tiny architecture at a width multiplier (ignored by fixed-width models), resolved by
+   * `resolveArch`. Give this or {@link ModelDefinition.model}.
+   */
+  spec?(width: number): ArchSpec;
+  /** The tiny architecture as a {@link ModelSpec} of registered block types, at a width multiplier. */
+  model?(width: number): ModelSpec;
 }
