@@ -1,4 +1,4 @@
 export { createProgram, runCli } from './program';
-export { profileModel, PAPER_RESOLUTION, type ProfileRequest, type ModelProfile } from './profile-model';
+export { profileModel, type ProfileRequest, type ModelProfile } from './profile-model';
 export { EXIT, UsageError, reportError } from './errors';
 export type { Output } from './output';

@@ -1,15 +1,6 @@
 import { profile, type Profile } from '@netaug/core';
 import { UsageError } from './errors';
 
-/** The resolution each zoo model is profiled at in the paper. */
-export const PAPER_RESOLUTION: Record<string, number> = {
-  'mobilenetv2-tiny': 144,
-  mcunet: 176,
-  mobilenetv2: 160,
-  proxylessnas: 160,
-  mobilenetv3: 160,
-};
-
 export interface ProfileRequest {
   model: string;
   resolution?: number;
@@ -39,8 +30,9 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   await tf.setBackend('cpu');
   // the cpu backend's one-time "install tfjs-node" notice is noise here: profiling does no heavy compute
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  const { createSupernet } = await import('@netaug/supernet');
-  const resolution = req.resolution ?? PAPER_RESOLUTION[req.model] ?? 160;
+  const { createSupernet, listModels } = await import('@netaug/supernet');
+  // the resolution the model is profiled at in its paper, as the zoo records it
+  const resolution = req.resolution ?? listModels().find((m) => m.name === req.model)?.paperResolution ?? 224;
   const net = createSupernet(req.model, {
     numClasses: req.numClasses,
     inputShape: [resolution, resolution, req.channels],
