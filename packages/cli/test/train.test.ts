@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -279,6 +279,97 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     const first = await once('leak-1');
     expect(await once('leak-2')).toBe(first);
   }, 300_000);
+
+  it('a model spec file with a block type from an ESM plugin: profiled, trained with NetAug, exported', () => {
+    // the built command, as a user runs it: the CLI is CommonJS, the plugin ESM (two copies of @netaug/supernet
+    // share one block registry)
+    const bin = join(__dirname, '..', 'dist', 'bin.js');
+    const netaug = (args: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`netaug ${args[0]} exited ${r.status}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const fixtures = join(__dirname, 'fixtures', 'user-model');
+    const spec = join(fixtures, 'small-conv.yaml');
+    const plugin = join(fixtures, 'blocks.mjs');
+    const prof = JSON.parse(
+      netaug([
+        'profile',
+        '--model-spec',
+        spec,
+        '--plugin',
+        plugin,
+        '--channels',
+        '1',
+        '--classes',
+        '10',
+        '--json',
+      ]),
+    );
+    // 28×28×1: stem 3·3·1·8 + BN 16 = 88; expand-conv 3·3·8·16 + 32 = 1,184; conv 3·3·16·24 + 48 = 3,504;
+    // classifier 24·10 + 10 = 250 → 5,026 params
+    expect(prof).toMatchObject({ model: 'small-conv', inputShape: [28, 28, 1], params: 5026 });
+    const out = join(tmp, 'user-model');
+    const args = [
+      'train',
+      '--model-spec',
+      spec,
+      '--plugin',
+      plugin,
+      '--data',
+      'fashion-mnist',
+      '--subset',
+      '256',
+    ];
+    const rest = [
+      '--val-split',
+      '64',
+      '--test-subset',
+      '100',
+      '--epochs',
+      '2',
+      '--batch',
+      '64',
+      '--lr',
+      '0.05',
+    ];
+    const summary = JSON.parse(
+      netaug([
+        ...args,
+        ...rest,
+        '--strategy',
+        'netaug',
+        '--backend',
+        'wasm',
+        '--quiet',
+        '--json',
+        '--out',
+        out,
+      ]),
+    );
+    expect(summary.model.params).toBe(5026);
+    expect(summary.final.test.count).toBe(100);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.supernet.name).toBe('small-conv');
+    expect(cfg.meta.canonical.modelSpec).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(cfg.meta.modelSpec).toContain('expand-conv');
+    // eval and export need only the run folder's model.nair
+    const e = JSON.parse(
+      netaug([
+        'export',
+        '--run',
+        out,
+        '--format',
+        'onnx',
+        '--out',
+        join(tmp, 'user-onnx'),
+        '--verify',
+        '20',
+        '--json',
+      ]),
+    );
+    expect(e.top1Agreement).toBe(1);
+  });
 
   it('a diverged run (lr 1000) stops with NUMERIC and says which checkpoint is kept', async () => {
     const c = capture();

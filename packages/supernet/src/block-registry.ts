@@ -8,13 +8,22 @@ import { createBasicBlock, createBottleneckBlock } from './blocks/resnet-blocks'
 /** The built-in block types, registered when the package is imported. */
 export const BUILTIN_BLOCK_TYPES: readonly string[] = ['conv', 'ds', 'mb', 'basic', 'bottleneck'];
 
-const factories = new Map<string, BlockFactory>([
+/**
+ * One registry per process, not per copy of this package: a plugin loaded as ESM (`import`) and the CLI loaded as
+ * CommonJS (`require`) get two module instances, and a block type registered through one must be found by the
+ * other (tfjs keeps its engine in a process global for the same reason).
+ */
+const factories: Map<string, BlockFactory> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@netaug/supernet.blocks')
+] ??= new Map<string, BlockFactory>()) as Map<string, BlockFactory>;
+for (const [type, make] of [
   ['conv', createConvBlock],
   ['ds', createDSBlock],
   ['mb', createMBBlock],
   ['basic', createBasicBlock],
   ['bottleneck', createBottleneckBlock],
-]);
+] as const)
+  if (!factories.has(type)) factories.set(type, make);
 
 /**
  * Registers a block type: model specs then use `{ type, ...args }` entries of it, and `factory(spec, ctx)` builds

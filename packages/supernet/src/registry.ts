@@ -55,7 +55,11 @@ export interface ModelInfo {
   paperResolution: number;
 }
 
-const registry = new Map<string, ModelDefinition>(ZOO.map((d) => [d.name, d]));
+/** One model registry per process, shared by every copy of this package (see the block registry). */
+const registry: Map<string, ModelDefinition> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@netaug/supernet.models')
+] ??= new Map<string, ModelDefinition>()) as Map<string, ModelDefinition>;
+for (const d of ZOO) if (!registry.has(d.name)) registry.set(d.name, d);
 
 /** What {@link registerModel} takes besides the name and the spec (all optional). */
 export interface RegisterModelInfo {

@@ -15,6 +15,7 @@ interface CompareFlags extends Partial<Omit<RunConfigInput, 'channels' | 'strate
   plain?: boolean;
   quiet?: boolean;
   json?: boolean;
+  plugin?: string[];
 }
 
 function parseSeeds(v: string): number[] {
@@ -69,7 +70,7 @@ Examples:
   $ netaug compare --preset fmnist-tiny --subset 10000 --epochs 15 --seeds 0,1 --backend native --out runs/long`,
     )
     .action(async (flags: CompareFlags) => {
-      const { preset, config, seeds, strategies, out, parallel, plain, quiet, json, ...rest } = flags;
+      const { preset, config, seeds, strategies, out, parallel, plain, quiet, json, plugin, ...rest } = flags;
       const { readConfigFile } = await import('../run/load-config');
       const { buildStudy } = await import('../study/spec');
       const { runStudy, defaultNativeThreads } = await import('../study/runner');
@@ -79,6 +80,7 @@ Examples:
         ...(preset ? { preset } : {}),
         ...(config ? readConfigFile(config) : {}),
         ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+        ...(plugin ? { plugins: plugin } : {}),
         ...(rest.backend === undefined && process.env.NETAUG_BACKEND
           ? { backend: process.env.NETAUG_BACKEND }
           : {}),

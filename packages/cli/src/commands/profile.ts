@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { profileModel } from '../profile-model';
 import { formatTable, humanCount, type Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
+import { UsageError } from '../errors';
 
 interface ProfileFlags {
   resolution?: number;
@@ -14,13 +15,21 @@ interface ProfileFlags {
   config: string;
   layers?: boolean;
   json?: boolean;
+  modelSpec?: string;
+  plugin?: string[];
 }
 
 export function registerProfile(program: Command, io: Output): void {
   program
     .command('profile')
     .description('Count params and MACs of a zoo model (the tiny model unless --config says otherwise)')
-    .argument('<model>', 'zoo model name (see `netaug models`)')
+    .argument('[model]', 'zoo model name (see `netaug models`), or the name of --model-spec')
+    .option('--model-spec <file>', 'a model spec file (YAML/JSON) instead of a zoo model')
+    .option(
+      '--plugin <module>',
+      'a module that registers block types (registerBlock); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option(
       '-r, --resolution <px>',
       'input height and width (default: the paper’s resolution)',
@@ -53,9 +62,16 @@ export function registerProfile(program: Command, io: Output): void {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ netaug profile mobilenetv2-tiny\n  $ netaug profile mobilenetv2 --width 0.35 --resolution 32 --small-input --classes 10 --json\n  $ netaug profile mcunet --config max',
+      '\nExamples:\n  $ netaug profile mobilenetv2-tiny\n  $ netaug profile --model-spec my-model.yaml --plugin ./my-blocks.mjs --resolution 32 --classes 10\n  $ netaug profile mobilenetv2 --width 0.35 --resolution 32 --small-input --classes 10 --json\n  $ netaug profile mcunet --config max',
     )
-    .action(async (model: string, flags: ProfileFlags) => {
+    .action(async (modelArg: string | undefined, flags: ProfileFlags) => {
+      const { loadUserModels } = await import('../run/user-models');
+      const model = await loadUserModels({
+        model: modelArg,
+        modelSpec: flags.modelSpec,
+        plugins: flags.plugin,
+      });
+      if (!model) throw new UsageError('name a zoo model (netaug models) or pass --model-spec <file>');
       const p = await profileModel({
         model,
         resolution: flags.resolution,

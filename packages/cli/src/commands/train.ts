@@ -14,6 +14,7 @@ interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   overwrite?: boolean;
   tensorboard?: boolean;
   expectHash?: string;
+  plugin?: string[];
   json?: boolean;
   plain?: boolean;
   quiet?: boolean;
@@ -40,6 +41,15 @@ export function addRunOptions(cmd: Command): Command {
     .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
     .option('--model <name>', 'zoo model (netaug models)')
+    .option(
+      '--model-spec <file>',
+      'a model spec (YAML/JSON: stem, blocks with their type, head, classifier) instead of a zoo model',
+    )
+    .option(
+      '--plugin <module>',
+      'a JavaScript module that registers block types (registerBlock); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--width <w>', 'width multiplier of the tiny model', parsePositiveNumber('--width'))
     .option('--small-input', 'small-input form (8× downsampling) for 28–64 px images')
     .option('--width-mults <list>', 'augmentation width multipliers', parseNumberList('--width-mults'))
@@ -142,8 +152,19 @@ Examples:
   $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
     )
     .action(async (flags: TrainFlags, cmd: Command) => {
-      const { preset, config, resume, overwrite, json, plain, quiet, tensorboard, expectHash, ...rest } =
-        flags;
+      const {
+        preset,
+        config,
+        resume,
+        overwrite,
+        json,
+        plain,
+        quiet,
+        tensorboard,
+        expectHash,
+        plugin,
+        ...rest
+      } = flags;
       const argv = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
       if (argv.includes('--recompute') && argv.includes('--no-recompute'))
         throw new UsageError('--recompute and --no-recompute contradict each other: give one');
@@ -155,6 +176,7 @@ Examples:
         configFile: config,
         flags: {
           ...(rest as Partial<RunConfigInput>),
+          ...(plugin ? { plugins: plugin } : {}),
           backend: rest.backend ?? (process.env.NETAUG_BACKEND as RunConfigInput['backend']),
         },
       });

@@ -1,5 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import { parse as parseYaml } from 'yaml';
 import { getPreset } from './presets';
@@ -46,6 +46,9 @@ export function resolveRunConfig(opts: {
   const file = opts.configFile ? readConfigFile(opts.configFile) : {};
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
   const merged = { ...preset, ...file, ...flags };
+  // a model spec file names the model after itself unless `model` is given
+  if (merged.model === undefined && typeof merged.modelSpec === 'string')
+    merged.model = basename(merged.modelSpec, extname(merged.modelSpec));
   for (const key of ['model', 'data', 'epochs'] as const) {
     if (merged[key] === undefined) {
       throw new NetAugError('INVALID_CONFIG', `missing '${key}'`, {

@@ -10,8 +10,12 @@ import { z } from 'zod';
  */
 export const runConfigSchema = z
   .object({
-    /** Zoo model name (`netaug models`). */
+    /** Zoo model name (`netaug models`), or the name to register `modelSpec` under (default: its file name). */
     model: z.string().min(1),
+    /** A model spec file (YAML/JSON: stem, blocks with their `type`, head, classifier) to build instead of a zoo model. */
+    modelSpec: z.string().min(1).optional(),
+    /** Modules imported first; each registers block types (`registerBlock` of @netaug/supernet). */
+    plugins: z.array(z.string().min(1)).optional(),
     /** Width multiplier of the tiny model (mobilenetv2, proxylessnas, mobilenetv3). */
     width: z.number().positive().optional(),
     /** Small-input form for 28–64 px images (8× downsampling instead of 32×). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunConfig } from './run-config';
+import { fileHash } from './user-models';
 
 /**
  * What a run config leaves open and the machine decides, resolved: each changes the bits of the result. The
@@ -42,7 +43,13 @@ const NOT_IN_HASH = new Set(['out', 'backend', 'nativeThreads', 'dataDir', 'data
  */
 export function canonicalRun(cfg: RunConfig, env: RunEnvironment): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const all: Record<string, unknown> = { ...cfg, ...env };
+  const all: Record<string, unknown> = {
+    ...cfg,
+    // a user's model is its spec's and plugins' contents, not where the files are
+    ...(cfg.modelSpec ? { modelSpec: `sha256:${fileHash(cfg.modelSpec)}` } : {}),
+    ...(cfg.plugins ? { plugins: cfg.plugins.map((p) => `sha256:${fileHash(p)}`) } : {}),
+    ...env,
+  };
   for (const k of Object.keys(all).sort()) {
     if (NOT_IN_HASH.has(k) && !(k in env)) continue;
     const v = all[k];

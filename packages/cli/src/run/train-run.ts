@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import { acquireRunLock, checkWritable, claimRunFolder } from './run-folder';
+import { loadUserModels } from './user-models';
 import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
@@ -147,6 +148,7 @@ async function trainLocked(
     };
     const valLoader = d.val ? evalLoader(d.val) : undefined;
     const testLoader = evalLoader(d.test);
+    await loadUserModels(cfg);
     const supernet = createSupernet(cfg.model, {
       numClasses: d.classNames.length,
       inputShape: d.inputShape,
@@ -222,6 +224,8 @@ async function trainLocked(
           test: d.test.size,
         },
         backend: backend.name,
+        // the model a spec file described, as it was: the run folder explains itself if the file changes
+        ...(cfg.modelSpec ? { modelSpec: readFileSync(cfg.modelSpec, 'utf8') } : {}),
         hash,
         canonical: canonicalRun(cfg, env),
         recompute: memory,
