@@ -52,3 +52,4 @@ export { BasicBlock, BottleneckBlock } from './blocks/resnet-blocks';
 export type { ResidualBlockOptions } from './blocks/resnet-blocks';
 export { profile } from '@netaug/core';
 export type { Profile } from '@netaug/core';
+export { loadModelIR, type LoadModelIROptions, type LoadModelIRResult } from './load-ir';
