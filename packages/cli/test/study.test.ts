@@ -195,6 +195,28 @@ describe('validation split', () => {
   });
 });
 
+describe('class selection', () => {
+  it('--only-classes keeps five classes in train, validation and test, relabelled in the order given', async () => {
+    const cfg = parseRunConfig({
+      model: 'mobilenetv2-tiny',
+      data: 'fashion-mnist',
+      epochs: 1,
+      valSplit: 250,
+      onlyClasses: ['Sandal', 'Shirt', 7, 8, 9],
+      out: 'x',
+    });
+    const d = await loadRunData(cfg);
+    expect(d.classNames).toEqual(['Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    for (const ds of [d.train, d.val!, d.test]) {
+      const labels = (ds as unknown as { labels: Int32Array }).labels;
+      expect(new Set(labels)).toEqual(new Set([0, 1, 2, 3, 4]));
+    }
+    expect(d.val!.size).toBe(250);
+    // Fashion-MNIST has 6,000 training and 1,000 test images per class
+    expect(d.train.size + d.val!.size).toBe(d.test.size * 6);
+  });
+});
+
 describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hundred images)', () => {
   const file = join(tmp, 'tiny.yaml');
   const out = join(tmp, 'tiny-out');

@@ -40,7 +40,15 @@ export {
   type BuiltinOptions,
   type BuiltinSource,
 } from './builtin';
-export { subset, splitDataset, DatasetView, type SubsetOptions, type SplitOptions } from './split';
+export {
+  subset,
+  splitDataset,
+  selectClasses,
+  DatasetView,
+  ClassSubsetView,
+  type SubsetOptions,
+  type SplitOptions,
+} from './split';
 export * from './transforms';
 export { DatasetLoader, createLoader, type LoaderOptions } from './loader';
 export { deriveRng } from './seed';

@@ -1,5 +1,5 @@
 import { MemoryDataset } from './memory-dataset';
-import { splitDataset, subset } from './split';
+import { selectClasses, splitDataset, subset } from './split';
 
 function ds(perClass: number[]): MemoryDataset {
   const n = perClass.reduce((a, b) => a + b, 0);
@@ -46,5 +46,30 @@ describe('subset and split', () => {
     expect((train.get(0) as { label: number }).label).toBe(train.labels[0]);
     const again = splitDataset(d, { valFraction: 0.2, seed: 5 });
     expect(Array.from(again.val.indices)).toEqual(Array.from(val.indices));
+  });
+});
+
+describe('selectClasses', () => {
+  it('keeps the examples of the given classes, relabelled 0…k−1 in the order given', async () => {
+    const d = ds([3, 4, 5, 6]);
+    const v = selectClasses(d, ['c3', 1]);
+    expect(v.classNames).toEqual(['c3', 'c1']);
+    expect(v.size).toBe(10);
+    expect(count(v.labels, 2)).toEqual([6, 4]);
+    // every example keeps its pixels and gets its new label
+    for (let i = 0; i < v.size; i++) {
+      const s = await v.get(i);
+      expect(s.label).toBe(v.labels[i]);
+      expect(d.labels[v.indices[i]]).toBe(v.classIds[s.label]);
+    }
+    // a subset of it is class-balanced in the new labels
+    expect(count(subset(v, 4, 0).labels, 2)).toEqual([2, 2]);
+  });
+
+  it('unknown or repeated classes are errors naming them', () => {
+    const d = ds([1, 1]);
+    expect(() => selectClasses(d, ['nope'])).toThrow(/class 'nope' is not one of the data's classes/);
+    expect(() => selectClasses(d, [2])).toThrow(/class '2' is not one of the data's classes/);
+    expect(() => selectClasses(d, [0, 'c0'])).toThrow(/listed twice/);
   });
 });

@@ -142,3 +142,67 @@ export function splitDataset(ds: Dataset, options: SplitOptions): { train: Datas
   const sorted = (a: number[]) => Int32Array.from(a).sort();
   return { train: new DatasetView(base, sorted(train)), val: new DatasetView(base, sorted(val)) };
 }
+
+/**
+ * The examples of some classes only, relabelled `0…k−1` in the order given (for transfer learning: pretrain on
+ * some classes, fine-tune on the others). `classes` are class names or class indices of `ds`.
+ */
+export function selectClasses(ds: Dataset, classes: (string | number)[]): ClassSubsetView {
+  const base = requireLabels(ds, 'selectClasses');
+  if (!classes.length) throw new NetAugError('INVALID_ARGUMENT', 'selectClasses: give at least one class');
+  const ids = classes.map((c) => {
+    const i = typeof c === 'number' ? c : base.classNames.indexOf(c);
+    if (!Number.isInteger(i) || i < 0 || i >= base.classNames.length) {
+      throw new NetAugError('INVALID_ARGUMENT', `class '${c}' is not one of the data's classes`, {
+        hint: `classes are names or indices 0–${base.classNames.length - 1}: ${base.classNames.join(', ')}`,
+      });
+    }
+    return i;
+  });
+  if (new Set(ids).size !== ids.length)
+    throw new NetAugError('INVALID_ARGUMENT', `selectClasses: a class is listed twice: ${classes.join(', ')}`);
+  return new ClassSubsetView(base, ids);
+}
+
+/** A dataset restricted to some classes, relabelled in the order of `classIds` (see {@link selectClasses}). */
+export class ClassSubsetView implements LabeledDataset {
+  readonly size: number;
+  readonly labels: Int32Array;
+  readonly indices: Int32Array;
+  readonly classNames: string[];
+  readonly format = 'view' as const;
+  private readonly map: Map<number, number>;
+
+  constructor(
+    readonly base: LabeledDataset,
+    readonly classIds: number[],
+  ) {
+    this.map = new Map(classIds.map((c, i) => [c, i]));
+    const idx: number[] = [];
+    for (let i = 0; i < base.size; i++) if (this.map.has(base.labels[i])) idx.push(i);
+    this.indices = Int32Array.from(idx);
+    this.size = idx.length;
+    this.labels = Int32Array.from(idx, (i) => this.map.get(base.labels[i])!);
+    this.classNames = classIds.map((c) => base.classNames[c]);
+  }
+  get shape() {
+    return this.base.shape;
+  }
+  get source() {
+    return this.base.source;
+  }
+  get inMemory() {
+    return this.base.inMemory;
+  }
+  async get(index: number): Promise<Sample> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) {
+      throw new NetAugError('INVALID_ARGUMENT', `Index ${index} out of range [0, ${this.size})`);
+    }
+    const s = await this.base.get(this.indices[index]);
+    return { ...s, label: this.labels[index] };
+  }
+  workerSpec(): DatasetSpec | undefined {
+    // workers rebuild views by index; the relabelling happens here, in the loader's thread
+    return undefined;
+  }
+}

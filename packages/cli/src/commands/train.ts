@@ -59,6 +59,11 @@ export function addRunOptions(cmd: Command): Command {
       'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest)',
     )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
+    .option(
+      '--only-classes <list>',
+      'keep only these classes (names or indices, comma list), relabelled 0…k−1 in this order',
+      (v: string) => v.split(',').map((c) => (/^\d+$/.test(c.trim()) ? Number(c) : c.trim())),
+    )
     .option('--subset <n>', 'train on a class-balanced subset of n images', parsePositiveInt('--subset'))
     .option(
       '--val-split <n>',

@@ -46,6 +46,10 @@ export async function loadRunData(cfg: RunConfig): Promise<RunData> {
     ({ train, test } = await loadPath(data, cfg));
     source = cfg.data;
   }
+  if (cfg.onlyClasses) {
+    train = data.selectClasses(train, cfg.onlyClasses);
+    test = data.selectClasses(test, cfg.onlyClasses);
+  }
   let val: Dataset | undefined;
   if (cfg.valSplit) ({ train, val } = holdOut(data, train, cfg.valSplit));
   const tooMany = (key: string, n: number, have: number, what: string) =>

@@ -25,6 +25,14 @@ export const runConfigSchema = z
     /** `fashion-mnist`, `mnist`, or a path (IDX / CIFAR folder, image folder, CSV/JSON manifest). */
     data: z.string().min(1),
     dataDir: z.string().optional(),
+    /**
+     * Keep only these classes (names or indices), relabelled 0…k−1 in this order, in training, validation and test
+     * data (e.g. pretrain on five classes and fine-tune on the other five).
+     */
+    onlyClasses: z
+      .array(z.union([z.string(), z.number().int().nonnegative()]))
+      .min(1)
+      .optional(),
     /** Train on a class-balanced subset of this many images. */
     subset: z.number().int().positive().optional(),
     /**
