@@ -360,8 +360,9 @@ const EXTRA_FILES: Record<string, RegExp> = {
 
 function allowed(pkg: WorkspacePackage, file: string): boolean {
   if (['package.json', 'README.md', 'LICENSE'].includes(file)) return true;
+  // an embedded data set's test split (assets/…/test/) is data, not a test file
+  if (EXTRA_FILES[pkg.manifest.name]?.test(file)) return !/\.(test|spec)\.[cm]?[jt]s$/.test(file);
   if (/(^|\/)(test|__tests__)\/|\.(test|spec)\./.test(file)) return false;
-  if (EXTRA_FILES[pkg.manifest.name]?.test(file)) return true;
   return file.startsWith('dist/');
 }
 
