@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
@@ -116,6 +116,40 @@ describe('study files', () => {
     // the machine's choices are written into the planned config: a worker elsewhere trains it the same way
     expect(pre.config).toEqual(expect.objectContaining({ backend: 'cpu', out: pre.runDir }));
     expect(pre.env).toEqual(expect.objectContaining({ backend: 'cpu', threads: 1 }));
+  });
+
+  it('a fine-tuning arm (`init: ${pretrain}`) is planned before its pretraining run exists: its hash names that run', async () => {
+    const s = buildStudy({
+      base: { ...base, backend: 'cpu' },
+      seeds: [3],
+      arms: {
+        pre: { config: { strategy: 'baseline', onlyClasses: [0, 1, 2, 3, 4] } },
+        ft: {
+          config: { strategy: 'baseline', onlyClasses: [5, 6, 7, 8, 9], init: '${pre}' },
+          after: ['pre'],
+        },
+      },
+      compare: [],
+    });
+    const [pre, ft] = await planCells(s);
+    expect(existsSync(pre.runDir)).toBe(false);
+    expect(ft.config.init).toBe(pre.runDir);
+    expect(ft.config.lr).toBe(0.01);
+    const env = ft.env;
+    const known = new Map([[pre.runDir, pre.hash]]);
+    expect(canonicalRun(ft.config, env, { knownRuns: known }).init).toBe(`run:${pre.hash}`);
+    expect(runHash(ft.config, env, { knownRuns: known })).toBe(ft.hash);
+    // once the pretraining run exists, its config.json says the same (what the training process computes)
+    mkdirSync(pre.runDir, { recursive: true });
+    writeFileSync(join(pre.runDir, 'config.json'), JSON.stringify({ meta: { hash: pre.hash } }));
+    try {
+      expect(runHash(ft.config, env)).toBe(ft.hash);
+    } finally {
+      rmSync(pre.runDir, { recursive: true, force: true });
+    }
+    // another pretraining run (another seed of it) is another fine-tuning run
+    const other = new Map([[pre.runDir, 'f'.repeat(64)]]);
+    expect(runHash(ft.config, env, { knownRuns: other })).not.toBe(ft.hash);
   });
 
   it('bad study files are typed errors naming the problem', () => {

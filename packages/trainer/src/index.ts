@@ -12,3 +12,4 @@ export * from './optimizers';
 export * from './strategies';
 export * from './callbacks';
 export * from './testing';
+export * from './freeze';

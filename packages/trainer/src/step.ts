@@ -17,6 +17,14 @@ export interface StepInput {
    * pass (same gradients, much less memory, ~1.3× the compute). Default false.
    */
   recompute?: boolean;
+  /** Variables (by name) that get no gradient and are not updated: the frozen layers of a fine-tuning run. */
+  frozen?: ReadonlySet<string>;
+  /**
+   * Batch norm of the tiny model's forward pass in training mode (batch statistics, running statistics updated;
+   * default true). False: it normalises with its running statistics, which stay as they are (fine-tuning with
+   * `batchNorm: 'keep'`).
+   */
+  bnTraining?: boolean;
 }
 
 /** What one step computed. */
@@ -50,7 +58,8 @@ export function computeGradients(input: StepInput): {
   record: StepContext['record'];
 } {
   const { supernet, strategies, batch } = input;
-  const named = supernet.variables().filter((v) => v.trainable);
+  const frozen = input.frozen;
+  const named = supernet.variables().filter((v) => v.trainable && !frozen?.has(v.name));
   const byTfName = new Map<string, NamedVariable<tf.Variable>>(named.map((v) => [v.variable.name, v]));
   const x = tf.tensor4d(batch.images, batch.shape);
   const labels = tf.tensor1d(batch.labels, 'int32');
@@ -64,7 +73,8 @@ export function computeGradients(input: StepInput): {
       () => {
         supernet.setActive('min');
         const recompute = input.recompute ?? false;
-        const tinyLogits = supernet.forward(x, { training: true, recompute }) as tf.Tensor2D;
+        const training = input.bnTraining ?? true;
+        const tinyLogits = supernet.forward(x, { training, recompute }) as tf.Tensor2D;
         const ctx: StepContext = {
           supernet,
           x,

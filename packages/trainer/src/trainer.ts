@@ -24,6 +24,7 @@ import { createOptimizer, type NamedOptimizer, type OptimizerConfig } from './op
 import { plotRun } from './plots';
 import { ensureGradients } from './gradients';
 import { trainStep } from './step';
+import { frozenVariables } from './freeze';
 import type { Strategy } from './strategies/strategy';
 
 /** The plain-JSON part of the trainer options (validated; a bad key throws INVALID_CONFIG naming it). */
@@ -76,6 +77,20 @@ export const trainerConfigSchema = z
      * epoch is the reference; a later step whose tiny-model loss exceeds `divergeFactor ×` the reference stops
      * the run with NetAugError `NUMERIC` before its update. `null` or `0` disables it.
      */
+    /**
+     * Fine-tuning: the layer units before this index (see `layerUnits`: stem, blocks…, head, classifier) get no
+     * gradient and keep their weights. 0 (default) freezes nothing.
+     */
+    freezeUntil: z.number().int().nonnegative().default(0),
+    /**
+     * Batch norm while training: `train` (default) — batch statistics, running statistics re-estimated before
+     * every evaluation (the `bnReestimation` option); `keep` — every BN layer normalises with its running
+     * statistics (those the weights came with) in training and evaluation and they are never changed (plain
+     * fine-tuning on few images); `reestimate` — the running statistics are re-estimated on the training images
+     * once before the first epoch, then kept as with `keep` (weights whose BN was folded into the convolutions).
+     * `keep` and `reestimate` are for plain fine-tuning: NetAug's augmented models train their BN.
+     */
+    batchNorm: z.enum(['train', 'keep', 'reestimate']).default('train'),
     divergeFactor: z
       .number()
       .refine((v) => v === 0 || v >= 1, 'must be 0 (off) or at least 1')
@@ -180,6 +195,8 @@ export class Trainer {
   private divergence: CheckpointData['divergence'] = null;
   /** The checkpoint this run last wrote or resumed from (for error messages). */
   private lastCheckpoint: { epoch: number; file: string } | null = null;
+  /** Variables of the frozen layer units (`freezeUntil`). */
+  private readonly frozen: ReadonlySet<string>;
 
   constructor(options: TrainerOptions) {
     const {
@@ -225,6 +242,27 @@ export class Trainer {
     this.meta = meta ?? {};
     this.rng = new Rng(this.config.seed);
     this.optimizer = createOptimizer(optimizer, supernet.variables());
+    this.frozen = frozenVariables(supernet, this.config.freezeUntil);
+    if (this.frozen.size > 0 && this.config.sortChannels !== 'none')
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        `freezeUntil ${this.config.freezeUntil} with sortChannels '${this.config.sortChannels}': sorting permutes the channels of every layer, the frozen ones included`,
+        { hint: "set sortChannels: 'none' when layers are frozen" },
+      );
+    if (this.config.batchNorm !== 'train') {
+      const netaugStrategy = this.strategies.find((s) => s.name === 'netaug');
+      if (netaugStrategy)
+        throw new NetAugError(
+          'INVALID_CONFIG',
+          `batchNorm '${this.config.batchNorm}' is for plain fine-tuning: NetAug's augmented models train their batch norm`,
+          { hint: "use batchNorm 'train' with NetAug, or the baseline strategy to fine-tune" },
+        );
+    }
+  }
+
+  /** Whether BN statistics are re-estimated before evaluations (only when batch norm trains). */
+  private get bnReestimates(): boolean {
+    return this.config.bnReestimation.enabled && this.config.batchNorm === 'train';
   }
 
   private buildSchedule(epochs: number): LrSchedule {
@@ -320,6 +358,9 @@ export class Trainer {
     const stepsBefore = this.globalStep;
     try {
       for (const c of this.callbacks) await c.onTrainBegin?.(ctx);
+      // once, before the first step; a resumed run has these statistics in its checkpoint
+      if (this.config.batchNorm === 'reestimate' && this.epoch === 0 && this.globalStep === 0)
+        await this.reestimate(0, false);
       await this.runEpochs(ctx, epochs);
       const summary = await this.finish(t0, this.globalStep - stepsBefore);
       for (const c of this.callbacks) await c.onTrainEnd?.(ctx, summary);
@@ -411,6 +452,8 @@ export class Trainer {
             step,
             rng: this.rng,
             recompute: this.config.recompute,
+            frozen: this.frozen,
+            bnTraining: this.config.batchNorm === 'train',
           },
           this.optimizer,
           lr,
@@ -487,7 +530,7 @@ export class Trainer {
    * its BN statistics are re-estimated on training images first, and the shared statistics restored afterwards.
    */
   async evaluateTiny(
-    reestimate = this.config.bnReestimation.enabled,
+    reestimate = this.bnReestimates,
     whileReestimated?: (metrics: EvalMetrics) => void,
   ): Promise<EvalMetrics> {
     if (!this.valLoader)
@@ -712,7 +755,7 @@ export class Trainer {
         this.assignVariables(this.selected.variables);
         epoch = this.selected.epoch;
         val = this.valLoader ? await finalEval('evaluation (selected model)', this.valLoader) : undefined;
-      } else if (this.config.bnReestimation.enabled) {
+      } else if (this.bnReestimates) {
         await this.reestimate(lastEpoch, true);
       }
       const test = this.testLoader ? await finalEval('test', this.testLoader, 'test') : undefined;
@@ -729,7 +772,7 @@ export class Trainer {
         ...extracted,
         metadata: {
           ...extracted.metadata,
-          bnReestimated: this.config.bnReestimation.enabled,
+          bnReestimated: this.bnReestimates,
           selectedEpoch: epoch,
         },
       };

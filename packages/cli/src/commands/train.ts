@@ -66,6 +66,20 @@ export function addRunOptions(cmd: Command): Command {
     )
     .option('--subset <n>', 'train on a class-balanced subset of n images', parsePositiveInt('--subset'))
     .option(
+      '--init <path>',
+      'start from trained weights: a run folder, a model.nair or a model.onnx of the same architecture (the classifier is kept when the classes match, new otherwise)',
+    )
+    .option('--new-head', 'with --init: a new classifier even when its size matches')
+    .option(
+      '--freeze-until <k>',
+      'with --init: freeze the layer units before index k (0 = nothing; units in order: stem, blocks.0…, head, classifier; a wrong k lists them)',
+      nonNegative('--freeze-until'),
+    )
+    .option(
+      '--bn <mode>',
+      'with --init, batch norm while fine-tuning: train (default), keep (the loaded statistics, never changed) or reestimate (once on the training images, then kept); keep/reestimate with --strategy baseline',
+    )
+    .option(
       '--val-split <n>',
       'hold out n training images (class-balanced, the same for every seed) as the validation split; the best epoch is chosen on it and the test data is read once, at the end',
       parsePositiveInt('--val-split'),
@@ -91,7 +105,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--optimizer <name>', 'sgd, adam or adamw')
     .option(
       '--lr <lr>',
-      'peak learning rate (cosine schedule after linear warm-up)',
+      'peak learning rate (cosine schedule after linear warm-up; default 0.1, or 0.01 when fine-tuning from --init)',
       parsePositiveNumber('--lr'),
     )
     .option('--warmup-epochs <n>', 'linear warm-up epochs', nonNegative('--warmup-epochs'))

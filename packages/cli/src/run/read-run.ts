@@ -58,7 +58,8 @@ export function readRunFolder(dir: string): RunFolder {
   };
 }
 
-function readModel(file: string): ModelIR {
+/** Decodes a `.nair` model; a damaged file is a RUN_FOLDER error naming it. */
+export function readModel(file: string): ModelIR {
   try {
     return decodeModelIR(new Uint8Array(readFileSync(file)));
   } catch (e) {

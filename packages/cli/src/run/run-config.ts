@@ -62,8 +62,27 @@ export const runConfigSchema = z
     epochs: z.number().int().positive(),
     batch: z.number().int().positive().default(128),
     optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
-    /** Peak learning rate of the cosine schedule (the authors use 0.025 per 128 images over 150 epochs; short runs want more). */
-    lr: z.number().positive().default(0.1),
+    /**
+     * Peak learning rate of the cosine schedule (the authors use 0.025 per 128 images over 150 epochs; short runs
+     * want more). Default 0.1, or {@link FINE_TUNE_LR} when fine-tuning from `init`.
+     */
+    lr: z.number().positive().optional(),
+    /**
+     * Start from trained weights: a run folder (its `model.nair`), a `.nair` model or an `.onnx` model of the same
+     * architecture. They go into the tiny model (the first channels of the supernet); the rest of the supernet
+     * keeps its initialisation. The classifier is kept when the classes match, re-initialised otherwise.
+     */
+    init: z.string().min(1).optional(),
+    /** With `init`: re-initialise the classifier even when its size matches (other classes, same count). */
+    newHead: z.boolean().optional(),
+    /** With `init`: freeze the layer units before this index (0 = nothing; units: stem, blocks…, head, classifier). */
+    freezeUntil: z.number().int().nonnegative().optional(),
+    /**
+     * With `init`, batch norm while fine-tuning: `train` (default) as in training from scratch; `keep` the loaded
+     * running statistics, never changed (few images); `reestimate` them once on the training images first, then
+     * keep them (weights whose BN was folded into the convolutions). `keep`/`reestimate` need the baseline strategy.
+     */
+    bn: z.enum(['train', 'keep', 'reestimate']).optional(),
     /** Linear warm-up epochs before the cosine decay (default 1 when epochs > 1: short runs on small data need it; the authors use 5 of 155). */
     warmupEpochs: z.number().nonnegative().optional(),
     momentum: z.number().min(0).lt(1).default(0.9),
@@ -99,7 +118,11 @@ export const runConfigSchema = z
   .strict();
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
+/** The default peak learning rate when fine-tuning from `init` (a tenth of training from scratch). */
+export const FINE_TUNE_LR = 0.01;
+
 export type RunConfig = z.output<typeof runConfigSchema> & {
+  lr: number;
   out: string;
   warmupEpochs: number;
   select: 'best-val' | 'last';
@@ -114,6 +137,7 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
       {
         ...c,
         out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}`,
+        lr: c.lr ?? (c.init ? FINE_TUNE_LR : 0.1),
         warmupEpochs: c.warmupEpochs ?? (c.epochs > 1 ? 1 : 0),
         select: c.select ?? (c.valSplit ? 'best-val' : 'last'),
       },
@@ -133,6 +157,24 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
 
 /** Cross-key checks of a parsed config (typed errors naming the keys). */
 function checkRunConfig(c: RunConfig, source: string): RunConfig {
+  for (const key of ['newHead', 'freezeUntil', 'bn'] as const) {
+    if (c[key] !== undefined && !c.init)
+      throw new NetAugError('INVALID_CONFIG', `${source}: ${key} is for fine-tuning: it needs init`, {
+        hint: 'add --init <run folder | model.nair | model.onnx>',
+      });
+  }
+  if (c.bn && c.bn !== 'train' && c.strategy === 'netaug')
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${source}: bn '${c.bn}' is for plain fine-tuning: NetAug's augmented models train their batch norm`,
+      { hint: '--strategy baseline to fine-tune with kept statistics, or --bn train' },
+    );
+  if (c.freezeUntil && c.strategy === 'netaug' && c.sortChannels !== 'none')
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${source}: freezeUntil with NetAug's channel sorting: sorting permutes the frozen layers too`,
+      { hint: '--sort-channels none, or --strategy baseline' },
+    );
   if (c.select === 'best-val' && !c.valSplit)
     throw new NetAugError('INVALID_CONFIG', `${source}: select 'best-val' needs a validation split`, {
       hint: 'add --val-split N (training images held out), or use --select last',

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunConfig } from './run-config';
 import { fileHash } from './user-models';
+import { initIdentity } from './init';
 
 /**
  * What a run config leaves open and the machine decides, resolved: each changes the bits of the result. The
@@ -36,17 +37,29 @@ export async function resolveDataIdentity(cfg: Pick<RunConfig, 'data' | 'dataDir
 /** Keys of a run config that do not change its result (where it is written, how data is found, how often it is saved). */
 const NOT_IN_HASH = new Set(['out', 'backend', 'nativeThreads', 'dataDir', 'data', 'checkpointEvery']);
 
+/** Options of {@link canonicalRun} / {@link runHash}. */
+export interface HashOptions {
+  /** Hashes of runs by run folder, for `init` folders whose runs are planned but not trained yet. */
+  knownRuns?: ReadonlyMap<string, string>;
+}
+
 /**
  * The canonical form of a run: every setting that changes the result, with the machine's choices resolved
  * ({@link RunEnvironment}), keys sorted, absent optional keys left out (so that adding an optional key keeps
  * old runs' hashes). The run folder's location is not part of it.
  */
-export function canonicalRun(cfg: RunConfig, env: RunEnvironment): Record<string, unknown> {
+export function canonicalRun(
+  cfg: RunConfig,
+  env: RunEnvironment,
+  o: HashOptions = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const all: Record<string, unknown> = {
     ...cfg,
     // a user's model is its spec's and plugins' contents, not where the files are
     ...(cfg.modelSpec ? { modelSpec: `sha256:${fileHash(cfg.modelSpec)}` } : {}),
+    // trained weights are their contents (a run folder's model.nair), not where they are
+    ...(cfg.init ? { init: initIdentity(cfg.init, o.knownRuns) } : {}),
     ...(cfg.plugins ? { plugins: cfg.plugins.map((p) => `sha256:${fileHash(p)}`) } : {}),
     ...env,
   };
@@ -64,9 +77,9 @@ export function canonicalRun(cfg: RunConfig, env: RunEnvironment): Record<string
  * compute the same result. The study reuses finished runs by it, a run folder records it, and the job queue
  * uses it as the job id.
  */
-export function runHash(cfg: RunConfig, env: RunEnvironment): string {
+export function runHash(cfg: RunConfig, env: RunEnvironment, o: HashOptions = {}): string {
   return createHash('sha256')
-    .update(JSON.stringify(canonicalRun(cfg, env)))
+    .update(JSON.stringify(canonicalRun(cfg, env, o)))
     .digest('hex');
 }
 

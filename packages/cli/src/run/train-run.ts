@@ -8,6 +8,7 @@ import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
 import { runTransforms } from './transforms';
+import { initFromWeights, type InitResult } from './init';
 import { activationFloatsPerImage, decideRecompute } from './recompute-policy';
 import type { MobileNetSupernet } from '@netaug/supernet';
 import {
@@ -161,6 +162,17 @@ async function trainLocked(
       tinyOnly: cfg.strategy === 'baseline',
     });
     closers.push(() => supernet.dispose());
+    let init: InitResult | undefined;
+    if (cfg.init) {
+      init = await initFromWeights(supernet, cfg.init, { newHead: cfg.newHead, classNames: d.classNames });
+      log(
+        `netaug: initialised from ${init.file} (${init.loaded} tensors into the tiny model), ` +
+          (init.head === 'new' ? `new classifier (${init.reason})` : 'classifier kept') +
+          (cfg.freezeUntil ? `, layer units 0…${cfg.freezeUntil - 1} frozen` : '') +
+          (cfg.bn && cfg.bn !== 'train' ? `, batch norm ${cfg.bn}` : ''),
+      );
+      for (const note of init.notes) log(`netaug: ${note}`);
+    }
     const memory = recomputeFor(cfg, supernet);
     log(
       `netaug: ${cfg.strategy} training of ${cfg.model} on ${d.train.size} images (${d.source}), input ${d.inputShape.join('×')}, ` +
@@ -208,6 +220,8 @@ async function trainLocked(
       runDir: cfg.out,
       seed: cfg.seed,
       sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
+      ...(cfg.freezeUntil ? { freezeUntil: cfg.freezeUntil } : {}),
+      ...(cfg.bn ? { batchNorm: cfg.bn } : {}),
       recompute: memory.recompute,
       bnReestimation: { images: Math.min(cfg.bnImages, d.train.size) },
       meta: {
@@ -226,6 +240,7 @@ async function trainLocked(
         backend: backend.name,
         // the model a spec file described, as it was: the run folder explains itself if the file changes
         ...(cfg.modelSpec ? { modelSpec: readFileSync(cfg.modelSpec, 'utf8') } : {}),
+        ...(init ? { init: { file: init.file, head: init.head, reason: init.reason, notes: init.notes } } : {}),
         hash,
         canonical: canonicalRun(cfg, env),
         recompute: memory,

@@ -61,6 +61,8 @@ function substitute(config: RunConfig, cell: Cell, dirs: Map<string, string>): R
 /** Gives every cell its resolved environment, hash and run folder (`<out>/runs/<id>-<hash[0:10]>`). */
 export async function planCells(study: Study, o: PlanOptions = {}): Promise<PlannedCell[]> {
   const dirs = new Map<string, string>();
+  // run hashes by folder: a fine-tuning cell's `init: ${pretrain}` is identified by its pretraining run's hash
+  const hashes = new Map<string, string>();
   const planned: PlannedCell[] = [];
   const dataIds = new Map<string, string>();
   const backends = new Map<string, RunEnvironment['backend']>();
@@ -95,7 +97,7 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
         backend === 'native' ? nativeThreadsFor(config.nativeThreads) : backend === 'tensorflow' ? null : 1,
       data: dataIds.get(dataKey)!,
     };
-    const hash = runHash(config, env);
+    const hash = runHash(config, env, { knownRuns: hashes });
     // the machine's choices written into the config (not into the hash: it has them already), so that a cell
     // trained elsewhere (a queue worker) runs on the same backend with the same threads or refuses
     config = {
@@ -108,6 +110,7 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
     const runDir =
       existing.get(hash.slice(0, 10)) ?? join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
     dirs.set(cell.id, runDir);
+    hashes.set(runDir, hash);
     planned.push({ ...cell, config: { ...config, out: runDir }, hash, runDir, env });
   }
   return planned;
