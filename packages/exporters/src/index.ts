@@ -1,6 +1,7 @@
 /**
- * @netaug/exporters — ModelIR → TensorFlow.js LayersModel, ONNX, TFLite float32 / int8; a reference executor;
- * verification in onnxruntime-node, LiteRT.js and tfjs (optional peer dependencies, loaded lazily).
+ * @netaug/exporters — ModelIR → TensorFlow.js LayersModel, ONNX, TFLite float32 / int8; ONNX weights → ModelIR
+ * (`importOnnx`); a reference executor; verification in onnxruntime-node, LiteRT.js and tfjs (optional peer
+ * dependencies, loaded lazily).
  */
 export { exportModel, type ExportModelOptions, type ExportResult } from './export-model';
 export { EXPORT_FORMATS, SUPPORTED_OPS, assertSupported, type ExportFormat } from './support';
@@ -19,6 +20,7 @@ export {
 export { loadTfjsModel } from './tfjs/load';
 
 export { exportOnnx, buildOnnx, type OnnxExportOptions } from './onnx/export';
+export { importOnnx, type OnnxImportOptions, type OnnxImportResult } from './onnx/import';
 
 export {
   exportTflite,

@@ -88,13 +88,7 @@ export async function initFromWeights(
     ir = run.ir;
     sourceClasses = run.data.classNames;
   } else if (extname(file).toLowerCase() === '.onnx') {
-    const { importOnnx } = (await import('@netaug/exporters')) as unknown as {
-      importOnnx: (
-        bytes: Uint8Array,
-        target: ModelIR,
-        o?: { newHead?: boolean },
-      ) => { ir: ModelIR; bnFolded: boolean; notes: string[] };
-    };
+    const { importOnnx } = await import('@netaug/exporters');
     supernet.setActive('min');
     const target = supernet.extract();
     const r = importOnnx(new Uint8Array(readFileSync(file)), target, { newHead: o.newHead });
