@@ -9,6 +9,7 @@ import { registerData } from './commands/data';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
+import { registerPredict } from './commands/predict';
 import { registerBench } from './commands/bench';
 import { registerCompare } from './commands/compare';
 import { registerStudy } from './commands/study';
@@ -51,6 +52,7 @@ export function createProgram(io: Output = processOutput): Command {
   registerStudy(program, io);
   registerEval(program, io);
   registerExport(program, io);
+  registerPredict(program, io);
   registerBench(program, io);
   return program;
 }

@@ -129,6 +129,78 @@ describe('netaug train --init: fine-tuning from trained weights', () => {
     expect(missing.err).toMatch(/--init .*nothing: no such file or folder/);
   });
 
+  it('an ONNX export of the pretraining run initialises the same fine-tuning run as the run folder (identical model.nair)', async () => {
+    const dir = join(tmp, 'onnx');
+    const c = capture();
+    // batch norm kept as BatchNormalization nodes: the import is then the pretrained model's exact tensors
+    expect(await runCli(['export', '--run', pre, '--format', 'onnx', '--no-fold-bn', '--out', dir], c.io)).toBe(0);
+    const fromRun = join(tmp, 'from-run');
+    const fromOnnx = join(tmp, 'from-onnx');
+    const a = await train([...last5, '--epochs', '1', '--init', pre, '--new-head', '--out', fromRun]);
+    const b = await train([...last5, '--epochs', '1', '--init', join(dir, 'model.onnx'), '--new-head', '--out', fromOnnx]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(b.err).toMatch(/initialised from .*model\.onnx \(\d+ tensors into the tiny model\), new classifier \(--new-head\)/);
+    expect(config(fromOnnx).meta.canonical.init).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const x = tensors(model(fromRun));
+    const y = tensors(model(fromOnnx));
+    expect([...y.keys()]).toEqual([...x.keys()]);
+    expect([...x].filter(([k, v]) => !equal(v, y.get(k)!)).map(([k]) => k)).toEqual([]);
+  });
+
+  it('predict: a run folder and its ONNX and TFLite exports classify image files alike; bad input is a one-line error', async () => {
+    const dir = join(tmp, 'onnx'); // exported by the previous test
+    const tfl = join(tmp, 'tflite');
+    expect(await runCli(['export', '--run', pre, '--format', 'tflite', '--out', tfl], capture().io)).toBe(0);
+    const pre0 = JSON.parse(readFileSync(join(dir, 'preprocessing.json'), 'utf8'));
+    expect(pre0).toEqual(
+      expect.objectContaining({ inputShape: [32, 32, 1], layout: 'NHWC', model: 'model.onnx', classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat'] }),
+    );
+    // three Fashion-MNIST test images as PNG files, as a user would have them
+    const { loadRunData } = await import('../src/run/build-data');
+    const { parseRunConfig } = await import('../src/run/run-config');
+    const d = await loadRunData(parseRunConfig({ model: 'mobilenetv2-tiny', data: 'fashion-mnist', epochs: 1, out: 'x' }));
+    const sharp = (await import('sharp')).default;
+    const files: string[] = [];
+    for (const i of [0, 1, 2]) {
+      const s = await d.test.get(i);
+      const px = Buffer.from(Array.from(s.image, (v) => Math.round(v * 255)));
+      const f = join(tmp, `item${i}.png`);
+      await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(f);
+      files.push(f);
+    }
+    const predict = async (args: string[]) => {
+      const c = capture();
+      const code = await runCli(['predict', ...args], c.io);
+      return { code, out: c.out, err: c.err };
+    };
+    const byRun = await predict(['--run', pre, '--json', '--top', '5', ...files]);
+    expect(byRun.code).toBe(0);
+    const r = JSON.parse(byRun.out);
+    expect(r.predictions).toHaveLength(3);
+    for (const p of r.predictions) {
+      expect(p.top).toHaveLength(5);
+      const probs = p.top.map((t: { probability: number }) => t.probability);
+      expect(probs).toEqual([...probs].sort((x: number, y: number) => y - x));
+      expect(probs.reduce((x: number, y: number) => x + y, 0)).toBeCloseTo(1, 5); // all five classes
+    }
+    for (const model of [join(dir, 'model.onnx'), join(tfl, 'model.tflite')]) {
+      const other = JSON.parse((await predict(['--model', model, '--json', ...files])).out);
+      expect(other.runtime).toMatch(/onnxruntime|LiteRT/);
+      other.predictions.forEach((p: { top: { label: number; probability: number }[] }, i: number) => {
+        expect(p.top.map((t) => t.label)).toEqual(r.predictions[i].top.map((t: { label: number }) => t.label));
+        p.top.forEach((t, k) => expect(Math.abs(t.probability - r.predictions[i].top[k].probability)).toBeLessThan(1e-4));
+      });
+    }
+    const text = await predict(['--run', pre, '--top', '2', files[0]]);
+    expect(text.out).toMatch(/^item0\.png {2}\S.* \d+\.\d% {2}\S.* \d+\.\d%\n$/);
+    const bare = join(tmp, 'bare.onnx');
+    require('node:fs').copyFileSync(join(dir, 'model.onnx'), bare);
+    expect((await predict(['--model', bare, files[0]])).err).toMatch(/no preprocessing\.json next to .*bare\.onnx/);
+    expect((await predict(['--run', pre, join(tmp, 'item9.png')])).err).toMatch(/no such image file: .*item9\.png/);
+    expect((await predict(['--run', pre, join(pre, 'config.json')])).err).toMatch(/cannot decode image .*config\.json/);
+    expect((await predict(['--run', pre, '--model', bare, files[0]])).err).toMatch(/give one of --run .* or --model/);
+  });
+
   it('a fine-tuning run killed after its first epoch resumes to the same weights and metrics as an uninterrupted one', async () => {
     const bin = join(__dirname, '..', 'dist', 'bin.js');
     const args = (out: string) => [bin, ...common, ...last5, '--epochs', '3', '--init', pre, '--freeze-until', '5', '--out', out];

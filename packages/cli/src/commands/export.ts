@@ -41,7 +41,11 @@ export function registerExport(program: Command, io: Output): void {
       'auto',
     )
     .option('--c-header', 'also write model_data.h (byte array) for TFLite-Micro')
-    .option('--fold-bn', 'fold batch-norm into convolutions (tfjs, onnx; TFLite always folds)')
+    .option(
+      '--fold-bn',
+      'fold batch norm into the convolutions (default for ONNX; tfjs keeps it unless given; TFLite always folds)',
+    )
+    .option('--no-fold-bn', 'keep batch norm as its own nodes (ONNX: BatchNormalization, e.g. to train further elsewhere)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { NetAugError, profile } from '@netaug/core';
 import { setupBackend } from './backend';
 import { readRunFolder } from './read-run';
 import { loadRunEvalData } from './run-eval-data';
+import { runPreprocessing } from './predict-run';
 
 export type ExportFormatName = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
 
@@ -82,6 +83,14 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     params: p.params,
     macs: p.macs,
   };
+  // what the model expects as input, so that the exported file alone can be used (`netaug predict --model`)
+  const pre = join(o.out, 'preprocessing.json');
+  const { writeFileAtomic } = await import('@netaug/exporters');
+  await writeFileAtomic(
+    pre,
+    JSON.stringify({ ...runPreprocessing(run), model: basename(file) }, null, 2) + '\n',
+  );
+  result.files.push(pre);
   if (o.cHeader) {
     const header = join(o.out, 'model_data.h');
     await ex.writeFileAtomic(header, ex.toCHeader(new Uint8Array(readFileSync(file)), 'model_data'));
