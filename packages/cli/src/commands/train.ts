@@ -71,6 +71,10 @@ export function addRunOptions(cmd: Command): Command {
     )
     .option('--new-head', 'with --init: a new classifier even when its size matches')
     .option(
+      '--allow-padding-mismatch',
+      "with --init model.onnx: import convolutions padded otherwise than SAME (PyTorch's stride-2 padding at even sizes; outputs shift by a pixel until fine-tuned)",
+    )
+    .option(
       '--freeze-until <k>',
       'with --init: freeze the layer units before index k (0 = nothing; units in order: stem, blocks.0…, head, classifier; a wrong k lists them)',
       nonNegative('--freeze-until'),

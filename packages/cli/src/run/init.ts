@@ -77,7 +77,7 @@ function classCount(ir: ModelIR): number | undefined {
 export async function initFromWeights(
   supernet: MobileNetSupernet,
   init: string,
-  o: { newHead?: boolean; classNames: string[] },
+  o: { newHead?: boolean; allowPaddingMismatch?: boolean; classNames: string[] },
 ): Promise<InitResult> {
   const file = initWeightsFile(init);
   let ir: ModelIR;
@@ -91,7 +91,10 @@ export async function initFromWeights(
     const { importOnnx } = await import('@netaug/exporters');
     supernet.setActive('min');
     const target = supernet.extract();
-    const r = importOnnx(new Uint8Array(readFileSync(file)), target, { newHead: o.newHead });
+    const r = importOnnx(new Uint8Array(readFileSync(file)), target, {
+      newHead: o.newHead,
+      allowPaddingMismatch: o.allowPaddingMismatch,
+    });
     ir = r.ir;
     notes.push(...r.notes);
   } else {

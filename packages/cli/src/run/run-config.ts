@@ -73,6 +73,11 @@ export const runConfigSchema = z
      * keeps its initialisation. The classifier is kept when the classes match, re-initialised otherwise.
      */
     init: z.string().min(1).optional(),
+    /**
+     * With an `.onnx` `init`: import convolutions that pad otherwise than SAME at this input size (PyTorch's
+     * symmetric padding on stride-2 layers at even sizes); their outputs shift by a pixel until fine-tuned.
+     */
+    allowPaddingMismatch: z.boolean().optional(),
     /** With `init`: re-initialise the classifier even when its size matches (other classes, same count). */
     newHead: z.boolean().optional(),
     /** With `init`: freeze the layer units before this index (0 = nothing; units: stem, blocks…, head, classifier). */
@@ -157,7 +162,7 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
 
 /** Cross-key checks of a parsed config (typed errors naming the keys). */
 function checkRunConfig(c: RunConfig, source: string): RunConfig {
-  for (const key of ['newHead', 'freezeUntil', 'bn'] as const) {
+  for (const key of ['newHead', 'freezeUntil', 'bn', 'allowPaddingMismatch'] as const) {
     if (c[key] !== undefined && !c.init)
       throw new NetAugError('INVALID_CONFIG', `${source}: ${key} is for fine-tuning: it needs init`, {
         hint: 'add --init <run folder | model.nair | model.onnx>',

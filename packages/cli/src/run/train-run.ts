@@ -164,7 +164,11 @@ async function trainLocked(
     closers.push(() => supernet.dispose());
     let init: InitResult | undefined;
     if (cfg.init) {
-      init = await initFromWeights(supernet, cfg.init, { newHead: cfg.newHead, classNames: d.classNames });
+      init = await initFromWeights(supernet, cfg.init, {
+        newHead: cfg.newHead,
+        allowPaddingMismatch: cfg.allowPaddingMismatch,
+        classNames: d.classNames,
+      });
       log(
         `netaug: initialised from ${init.file} (${init.loaded} tensors into the tiny model), ` +
           (init.head === 'new' ? `new classifier (${init.reason})` : 'classifier kept') +

@@ -115,7 +115,7 @@ const PARAM_OPS = new Set([
 ]);
 
 const PADDING_HINT = (h: number, w: number) =>
-  `the IR pads as TensorFlow SAME (the odd pixel after); PyTorch pads stride-2 layers symmetrically, which differs on even sizes — use an input size that is odd at every stride-2 layer (here the layer sees ${h}×${w}), pad with nn.ZeroPad2d as SAME does, or pass allowPaddingMismatch: true to import anyway (outputs shift by a pixel at these layers until fine-tuned)`;
+  `the IR pads as TensorFlow SAME (the odd pixel after); PyTorch pads stride-2 layers symmetrically, which differs on even sizes — use an input size that is odd at every stride-2 layer (here the layer sees ${h}×${w}), pad with nn.ZeroPad2d as SAME does, or pass allowPaddingMismatch: true (netaug train: --allow-padding-mismatch) to import anyway (outputs shift by a pixel at these layers until fine-tuned)`;
 
 const fmt = (dims: readonly number[]) => `[${dims.join(',')}]`;
 const f32 = (t: ConstTensor) => Float32Array.from(t.data);
