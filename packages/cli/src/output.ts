@@ -30,3 +30,10 @@ export function humanCount(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(2)}k`;
   return String(n);
 }
+
+/** `1.2 MB`, `310 KB`, `812 B` (1 KB = 1,000 B). */
+export function humanBytes(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)} KB`;
+  return `${n} B`;
+}

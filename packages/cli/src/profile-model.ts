@@ -1,5 +1,6 @@
 import { profile, type Profile } from '@netaug/core';
 import { UsageError } from './errors';
+import { deployFigures, type DeployFigures } from './run/deploy';
 
 export interface ProfileRequest {
   model: string;
@@ -18,6 +19,8 @@ export interface ModelProfile extends Profile {
   numClasses: number;
   smallInput: boolean;
   config: string;
+  /** Flash for the weights and peak activation RAM, float32 and int8 (see {@link deployFigures}). */
+  deploy: DeployFigures;
 }
 
 /** Builds the supernet on the cpu backend, picks the config and profiles the extracted sub-network. */
@@ -43,13 +46,15 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   });
   try {
     net.setActive(req.config as 'min' | 'max');
-    const p = profile(net.extract());
+    const ir = net.extract();
+    const p = profile(ir);
     return {
       model: req.model,
       numClasses: req.numClasses,
       smallInput: req.smallInput,
       config: req.config,
       ...p,
+      deploy: deployFigures(ir),
     };
   } finally {
     net.dispose();

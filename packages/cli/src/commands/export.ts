@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Output } from '../output';
-import { humanCount } from '../output';
+import { humanBytes, humanCount } from '../output';
 import { parsePositiveInt } from '../parse';
 import { UsageError } from '../errors';
 
@@ -77,7 +77,8 @@ export function registerExport(program: Command, io: Output): void {
         return;
       }
       io.out(
-        `${r.format}: ${r.file} (${r.bytes.toLocaleString('en-US')} bytes); tiny model ${humanCount(r.params)} params, ${humanCount(r.macs)} MACs\n`,
+        `${r.format}: ${r.file} (${r.bytes.toLocaleString('en-US')} bytes of flash); tiny model ${humanCount(r.params)} params, ${humanCount(r.macs)} MACs; ` +
+          `peak activation RAM ≈ ${humanBytes(r.peakActivationBytes)} (one image, layer by layer)\n`,
       );
       if (r.cHeader) io.out(`C header: ${r.cHeader}\n`);
       if (r.verifiedImages) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { profileModel } from '../profile-model';
-import { formatTable, humanCount, type Output } from '../output';
+import { formatTable, humanBytes, humanCount, type Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
 import { UsageError } from '../errors';
 
@@ -90,7 +90,10 @@ export function registerProfile(program: Command, io: Output): void {
       }
       io.out(
         `${p.model} ${p.inputShape.join('×')} → ${p.numClasses} classes${p.smallInput ? ' (small input)' : ''}, ${p.config} config\n` +
-          `params ${p.params.toLocaleString('en-US')} (${humanCount(p.params)})  MACs ${p.macs.toLocaleString('en-US')} (${humanCount(p.macs)})\n`,
+          `params ${p.params.toLocaleString('en-US')} (${humanCount(p.params)})  MACs ${p.macs.toLocaleString('en-US')} (${humanCount(p.macs)})\n` +
+          `deploy: weights ${humanBytes(p.deploy.weightsBytes.float32)} float32 / ${humanBytes(p.deploy.weightsBytes.int8)} int8 (BN folded); ` +
+          `peak activations ${humanBytes(p.deploy.peakActivationBytes.float32)} float32 / ${humanBytes(p.deploy.peakActivationBytes.int8)} int8 ` +
+          `(one image, layer by layer, at ${p.deploy.peakAt})\n`,
       );
       if (flags.layers) {
         io.out(

@@ -5,6 +5,7 @@ import { setupBackend } from './backend';
 import { readRunFolder } from './read-run';
 import { loadRunEvalData } from './run-eval-data';
 import { runPreprocessing } from './predict-run';
+import { deployFigures } from './deploy';
 
 export type ExportFormatName = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
 
@@ -29,6 +30,11 @@ export interface ExportRunResult {
   bytes: number;
   params: number;
   macs: number;
+  /**
+   * Estimated peak activation RAM of sequential execution for one image, in this format's element size (see
+   * `deployFigures`); the file's bytes are the flash the model takes.
+   */
+  peakActivationBytes: number;
   /** With verify: max |exported − tfjs| over the logits, top-1 agreement with tfjs, top-1 accuracy of the export. */
   maxAbsDiff?: number;
   top1Agreement?: number;
@@ -75,6 +81,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     written = await ex.exportModel(run.ir, { format: 'tflite', out: file });
   }
   const p = profile(run.ir);
+  const d = deployFigures(run.ir);
   const result: ExportRunResult = {
     format: o.format,
     file,
@@ -82,6 +89,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     bytes: written.bytes,
     params: p.params,
     macs: p.macs,
+    peakActivationBytes: o.format === 'tflite-int8' ? d.peakActivationBytes.int8 : d.peakActivationBytes.float32,
   };
   // what the model expects as input, so that the exported file alone can be used (`netaug predict --model`)
   const pre = join(o.out, 'preprocessing.json');
