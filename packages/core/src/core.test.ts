@@ -10,8 +10,13 @@ import {
   decodeModelIR,
   validateModelIR,
   inferShapes,
+  modelOutputs,
+  type IRNode,
   type ModelIR,
 } from './index';
+import * as fs from 'fs';
+import * as path from 'path';
+import { v1FixtureIR } from './__fixtures__/v1-ir';
 
 describe('Rng', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -248,5 +253,171 @@ describe('ModelIR', () => {
         bn.beta.data[co];
       expect(conv(f1.weight.data, f1.bias.data, co)).toBeCloseTo(ref, 5);
     }
+  });
+});
+
+/** A tiny FPN-lite: two stride-2 convs, 1×1 laterals, nearest ×2 of the coarse level + add; concat and bilinear. */
+function detectionIR(): ModelIR {
+  const f = (n: number, k = 0) => Float32Array.from({ length: n }, (_, i) => ((i * 5 + k) % 9) / 9 - 0.4);
+  const conv = (
+    name: string,
+    input: string,
+    k: number,
+    cin: number,
+    cout: number,
+    stride: number,
+  ): IRNode => ({
+    op: 'conv2d',
+    name,
+    inputs: [input],
+    strides: [stride, stride],
+    padding: 'same',
+    weight: { shape: [k, k, cin, cout], data: f(k * k * cin * cout, cout) },
+    bias: { shape: [cout], data: f(cout, 1) },
+  });
+  return {
+    schemaVersion: 1,
+    name: 'fpn-lite',
+    inputShape: [8, 8, 2],
+    numClasses: 2,
+    output: 'p3',
+    outputs: ['p3', 'p4', 'cat', 'bil'],
+    nodes: [
+      { op: 'input', name: 'x', inputs: [], shape: [8, 8, 2] },
+      conv('c3', 'x', 3, 2, 4, 2), // [4, 4, 4]
+      conv('c4', 'c3', 3, 4, 6, 2), // [2, 2, 6]
+      conv('l3', 'c3', 1, 4, 3, 1), // [4, 4, 3]
+      conv('p4', 'c4', 1, 6, 3, 1), // [2, 2, 3]
+      { op: 'upsample', name: 'up', inputs: ['p4'], mode: 'nearest', scale: [2, 2] },
+      { op: 'add', name: 'p3', inputs: ['l3', 'up'] },
+      { op: 'concat', name: 'cat', inputs: ['p3', 'c3', 'up'] }, // [4, 4, 10]
+      { op: 'upsample', name: 'bil', inputs: ['c4'], mode: 'bilinear', scale: [2, 3] }, // [4, 6, 6]
+    ],
+  };
+}
+
+describe('ModelIR detection ops and several outputs', () => {
+  it('infers concat / upsample shapes; no params or MACs of their own', () => {
+    const ir = validateModelIR(detectionIR());
+    const shapes = inferShapes(ir);
+    expect(shapes.get('up')).toEqual([4, 4, 3]);
+    expect(shapes.get('cat')).toEqual([4, 4, 10]);
+    expect(shapes.get('bil')).toEqual([4, 6, 6]);
+    expect(inferShapes(ir, [16, 16, 2]).get('bil')).toEqual([8, 12, 6]);
+    const p = profile(ir);
+    // conv MACs only: c3 3·3·2·4 · 16, c4 3·3·4·6 · 4, l3 4·3 · 16, p4 6·3 · 4
+    expect(p.macs).toBe(72 * 16 + 216 * 4 + 12 * 16 + 18 * 4);
+    expect(p.params).toBe(72 + 4 + 216 + 6 + 12 + 3 + 18 + 3);
+    expect(p.layers.map((l) => l.op)).toEqual(['conv2d', 'conv2d', 'conv2d', 'conv2d']);
+    // concat of [C] vectors along their only axis
+    const vec: ModelIR = {
+      ...ir,
+      output: 'v',
+      outputs: ['v'],
+      nodes: [
+        ...ir.nodes,
+        { op: 'globalAvgPool', name: 'g1', inputs: ['p3'], keepDims: false },
+        { op: 'globalAvgPool', name: 'g2', inputs: ['c4'], keepDims: false },
+        { op: 'concat', name: 'v', inputs: ['g1', 'g2'] },
+      ],
+    };
+    expect(inferShapes(vec).get('v')).toEqual([9]);
+  });
+
+  it('names the node of a bad concat or upsample', () => {
+    const edit = (name: string, patch: Record<string, unknown>) => {
+      const ir = detectionIR();
+      ir.nodes = ir.nodes.map((n) => (n.name === name ? ({ ...n, ...patch } as IRNode) : n));
+      return ir;
+    };
+    expect(() => validateModelIR(edit('cat', { inputs: ['p3'] }))).toThrow(
+      /node 'cat': expects at least 2 inputs/,
+    );
+    expect(() => validateModelIR(edit('cat', { inputs: ['p3', 'c4'] }))).toThrow(
+      /node 'cat': concatenates \[\[4,4,3\], \[2,2,6\]\]: only the last axis may differ/,
+    );
+    expect(() => validateModelIR(edit('up', { scale: [2, 1.5] }))).toThrow(/node 'up': scale \[2,1.5\]/);
+    expect(() => validateModelIR(edit('up', { scale: [0, 2] }))).toThrow(/node 'up': scale/);
+    expect(() => validateModelIR(edit('up', { mode: 'bicubic' }))).toThrow(/node 'up': mode 'bicubic'/);
+    expect(() => validateModelIR(edit('up', { inputs: ['p4', 'c4'] }))).toThrow(/node 'up': expects 1 input/);
+  });
+
+  it('several outputs: any shapes, listed once, outputs[0] is output; the single-output form still wants logits', () => {
+    const ir = detectionIR();
+    expect(modelOutputs(ir)).toEqual(['p3', 'p4', 'cat', 'bil']);
+    expect(modelOutputs(tinyIR())).toEqual(['fc']);
+    expect(() => validateModelIR({ ...ir, outputs: [] })).toThrow(/outputs must list at least one node/);
+    expect(() => validateModelIR({ ...ir, outputs: ['p3', 'nope'] })).toThrow(/output 'nope' is not a node/);
+    expect(() => validateModelIR({ ...ir, outputs: ['p3', 'p4', 'p4'] })).toThrow(
+      /output 'p4' is listed twice/,
+    );
+    expect(() => validateModelIR({ ...ir, outputs: ['p4', 'p3'] })).toThrow(
+      /output 'p3' is not outputs\[0\]/,
+    );
+    // a single feature-map output is fine in the outputs form, not in the classifier form
+    expect(validateModelIR({ ...ir, outputs: ['p3'] }).outputs).toEqual(['p3']);
+    const { outputs: _drop, ...single } = ir;
+    expect(() => validateModelIR(single)).toThrow(/output has shape \[4,4,3\], expected \[2\] logits/);
+  });
+
+  it('foldBatchNorm keeps the outputs and never changes an output node', () => {
+    const ir = detectionIR();
+    const bn = (name: string, input: string, c: number): IRNode => ({
+      op: 'batchNorm',
+      name,
+      inputs: [input],
+      epsilon: 1e-3,
+      gamma: { shape: [c], data: new Float32Array(c).fill(2) },
+      beta: { shape: [c], data: new Float32Array(c).fill(0.5) },
+      mean: { shape: [c], data: new Float32Array(c) },
+      variance: { shape: [c], data: new Float32Array(c).fill(1) },
+    });
+    // l3 → bn3 is foldable; p4 is an output, so bn4 after it is not folded
+    const i3 = ir.nodes.findIndex((n) => n.name === 'l3');
+    ir.nodes.splice(i3 + 1, 0, bn('bn3', 'l3', 3));
+    ir.nodes.find((n) => n.name === 'p3')!.inputs = ['bn3', 'up'];
+    ir.nodes.push(bn('bn4', 'p4', 3));
+    ir.outputs = ['p3', 'p4', 'cat', 'bil', 'bn4'];
+    validateModelIR(ir);
+    const folded = validateModelIR(foldBatchNorm(ir));
+    expect(folded.nodes.map((n) => n.name)).not.toContain('bn3');
+    expect(folded.nodes.map((n) => n.name)).toContain('bn4');
+    expect(folded.outputs).toEqual(ir.outputs);
+    expect(folded.nodes.find((n) => n.name === 'p4')).toBe(ir.nodes.find((n) => n.name === 'p4'));
+    // a BN that is itself an output, folded into its producer (read by the BN only): the list names the producer
+    const ir2 = detectionIR();
+    const i4 = ir2.nodes.findIndex((n) => n.name === 'c4');
+    ir2.nodes.splice(i4 + 1, 0, bn('bnc', 'c4', 6));
+    ir2.nodes = ir2.nodes.map((n) => (n.name === 'p4' || n.name === 'bil' ? { ...n, inputs: ['bnc'] } : n));
+    ir2.outputs = ['p3', 'bnc', 'cat', 'bil'];
+    validateModelIR(ir2);
+    const f2 = validateModelIR(foldBatchNorm(ir2));
+    expect(f2.nodes.map((n) => n.name)).not.toContain('bnc');
+    expect(f2.outputs).toEqual(['p3', 'c4', 'cat', 'bil']);
+    expect(f2.nodes.find((n) => n.name === 'p4')!.inputs).toEqual(['c4']);
+  });
+
+  it('.nair round trip of a multi-output model; the single-output form encodes as before', () => {
+    const ir = detectionIR();
+    const bytes = encodeModelIR(ir);
+    const back = decodeModelIR(bytes);
+    expect(back).toEqual(ir);
+    expect(modelOutputs(back)).toEqual(['p3', 'p4', 'cat', 'bil']);
+    expect(Array.from(encodeModelIR(back))).toEqual(Array.from(bytes));
+    // no `outputs` key is written for a single-output IR
+    const single = new TextDecoder().decode(encodeModelIR(tinyIR()));
+    expect(single).not.toContain('"outputs"');
+  });
+
+  it('decodes a .nair written before the detection ops, and re-encodes it byte for byte', () => {
+    const file = path.join(__dirname, '__fixtures__', 'v1-classifier.nair');
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    const ir = decodeModelIR(bytes);
+    expect(ir).toEqual(v1FixtureIR());
+    expect(ir.outputs).toBeUndefined();
+    expect(modelOutputs(ir)).toEqual(['fc']);
+    validateModelIR(ir);
+    expect([profile(ir).params, profile(ir).macs]).toEqual([115, 724]);
+    expect(Buffer.from(encodeModelIR(ir)).equals(Buffer.from(bytes))).toBe(true);
   });
 });

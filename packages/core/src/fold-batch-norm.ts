@@ -1,12 +1,23 @@
-import type { BatchNormNode, Conv2dNode, DenseNode, DepthwiseConv2dNode, IRNode, ModelIR } from './model-ir';
+import {
+  modelOutputs,
+  type BatchNormNode,
+  type Conv2dNode,
+  type DenseNode,
+  type DepthwiseConv2dNode,
+  type IRNode,
+  type ModelIR,
+} from './model-ir';
 
 /**
  * Returns a new IR in which every batch-norm that directly follows a conv2d / depthwiseConv2d / dense node
- * (whose output nothing else reads) is folded into that node's weight and bias. Other nodes are shared, not copied.
+ * (whose output nothing else reads and which is not a model output) is folded into that node's weight and bias.
+ * Other nodes are shared, not copied.
  */
 export function foldBatchNorm(ir: ModelIR): ModelIR {
   const consumers = new Map<string, number>();
   for (const n of ir.nodes) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  // a model output is read from outside: its value must not change
+  for (const o of modelOutputs(ir)) consumers.set(o, (consumers.get(o) ?? 0) + 1);
   const byName = new Map(ir.nodes.map((n) => [n.name, n] as const));
   const folded = new Map<string, IRNode>(); // producer name -> folded producer
   const rename = new Map<string, string>(); // bn name -> producer name
@@ -27,7 +38,8 @@ export function foldBatchNorm(ir: ModelIR): ModelIR {
   }
   // readers of a folded BN now read its producer
   const output = rename.get(ir.output) ?? ir.output;
-  return { ...ir, nodes, output };
+  if (ir.outputs === undefined) return { ...ir, nodes, output };
+  return { ...ir, nodes, output, outputs: ir.outputs.map((o) => rename.get(o) ?? o) };
 }
 
 function foldInto<T extends Conv2dNode | DepthwiseConv2dNode | DenseNode>(prod: T, bn: BatchNormNode): T {

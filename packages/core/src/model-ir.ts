@@ -102,6 +102,37 @@ export interface DenseNode extends NodeBase {
   bias?: IRTensor;
 }
 
+/**
+ * Concatenation of two or more inputs along their last axis: the channels of `[H, W, C]` feature maps (NHWC), or
+ * the features of `[C]` vectors. The inputs have the same rank and agree on every other dimension; the output's
+ * last dimension is the sum of theirs, the inputs' values in input order. No weights.
+ */
+export interface ConcatNode extends NodeBase {
+  op: 'concat';
+}
+
+/** Interpolation of an {@link UpsampleNode}. */
+export type UpsampleMode = 'nearest' | 'bilinear';
+
+/**
+ * Upsampling of an `[H, W, C]` feature map by integer factors to `[H·sh, W·sw, C]`. No weights.
+ *
+ * - `nearest`: output pixel `(i, j)` copies input pixel `(⌊i / sh⌋, ⌊j / sw⌋)` — PyTorch
+ *   `interpolate(mode='nearest')`, TF `resize_nearest_neighbor(align_corners=False, half_pixel_centers=False)`,
+ *   ONNX `Resize(mode='nearest', coordinate_transformation_mode='asymmetric', nearest_mode='floor')`.
+ * - `bilinear` with half-pixel centers (`align_corners = false`): output row `i` samples input row
+ *   `y = max(0, (i + 0.5) / sh − 0.5)`, interpolating rows `⌊y⌋` and `min(⌊y⌋ + 1, H − 1)` with weights
+ *   `1 − (y − ⌊y⌋)` and `y − ⌊y⌋` (columns likewise; separable) — PyTorch
+ *   `interpolate(mode='bilinear', align_corners=False)`, TF `resize_bilinear(half_pixel_centers=True)` /
+ *   `tf.image.resize`, ONNX `Resize(mode='linear', coordinate_transformation_mode='half_pixel')`.
+ */
+export interface UpsampleNode extends NodeBase {
+  op: 'upsample';
+  mode: UpsampleMode;
+  /** Integer factors `[sh, sw]`, each ≥ 1. */
+  scale: [number, number];
+}
+
 export type IRNode =
   | InputNode
   | Conv2dNode
@@ -112,14 +143,25 @@ export type IRNode =
   | MulNode
   | GlobalAvgPoolNode
   | MaxPoolNode
-  | DenseNode;
+  | DenseNode
+  | ConcatNode
+  | UpsampleNode;
 
 export type IROp = IRNode['op'];
 
 /**
  * Framework-neutral description of a static (exported) network. Produced by a supernet's `extract()`,
- * consumed by every exporter; nothing else couples them. Nodes are in topological order, the first one is
- * the input, and `output` names the node that produces the logits.
+ * consumed by every exporter; nothing else couples them. Nodes are in topological order and the first one is
+ * the input.
+ *
+ * Outputs come in two forms:
+ * - single output (classifiers; the only form before detection models): `output` names the node that produces
+ *   the `[numClasses]` logits and `outputs` is absent;
+ * - several outputs (detectors; also a single non-logit output): `outputs` names every output node in order
+ *   (at least one, no repeats), with `output === outputs[0]`. Outputs may have any shape — `[H, W, C]` feature
+ *   maps, `[C]` vectors — and `numClasses` is then the number of object classes, not an output size.
+ *
+ * Use {@link modelOutputs} to read the output list of either form.
  */
 export interface ModelIR {
   schemaVersion: typeof MODEL_IR_SCHEMA_VERSION;
@@ -127,8 +169,16 @@ export interface ModelIR {
   inputShape: Shape3;
   numClasses: number;
   nodes: IRNode[];
+  /** The (first) output node. */
   output: string;
+  /** Every output node, in order, when the model has several (or non-logit) outputs; `outputs[0] === output`. */
+  outputs?: string[];
   metadata?: Record<string, string | number | boolean>;
+}
+
+/** The output nodes of a ModelIR in order: `ir.outputs`, or `[ir.output]` in the single-output form. */
+export function modelOutputs(ir: Pick<ModelIR, 'output' | 'outputs'>): string[] {
+  return ir.outputs ?? [ir.output];
 }
 
 /** TensorFlow SAME padding along one axis: `[before, after]` and the output size. */
@@ -275,6 +325,35 @@ export function inferShapes(ir: ModelIR, inputShape: Shape3 = ir.inputShape): Ma
         out = [oh, ow, c];
         break;
       }
+      case 'concat': {
+        if (ins.length < 2) throw irError(ir, node, `expects at least 2 inputs, has ${ins.length}`);
+        const r = ins[0].length;
+        if (r !== 1 && r !== 3)
+          throw irError(ir, node, `concatenates [${ins[0]}]: expects [H, W, C] or [C] inputs`);
+        const same = (s: number[]) =>
+          s.length === r && s.slice(0, r - 1).join() === ins[0].slice(0, r - 1).join();
+        const bad = ins.find((s) => !same(s));
+        if (bad)
+          throw irError(
+            ir,
+            node,
+            `concatenates [${ins.map((s) => `[${s}]`).join(', ')}]: only the last axis may differ`,
+          );
+        out = [...ins[0].slice(0, r - 1), ins.reduce((a, s) => a + s[r - 1], 0)];
+        break;
+      }
+      case 'upsample': {
+        needInputs(1);
+        needRank3();
+        const scale = node.scale;
+        if (!Array.isArray(scale) || scale.length !== 2 || !scale.every((v) => Number.isInteger(v) && v >= 1))
+          throw irError(ir, node, `scale [${scale}] must be two integers ≥ 1`);
+        if (node.mode !== 'nearest' && node.mode !== 'bilinear')
+          throw irError(ir, node, `mode '${node.mode as string}' is not 'nearest' or 'bilinear'`);
+        const [h, w, c] = ins[0];
+        out = [h * scale[0], w * scale[1], c];
+        break;
+      }
       case 'dense': {
         needInputs(1);
         if (ins[0].length !== 1) throw irError(ir, node, `expects a [C] input, got [${ins[0]}]`);
@@ -289,12 +368,28 @@ export function inferShapes(ir: ModelIR, inputShape: Shape3 = ir.inputShape): Ma
     shapes.set(node.name, out);
   });
   if (!shapes.has(ir.output)) throw irError(ir, undefined, `output '${ir.output}' is not a node`);
+  if (ir.outputs !== undefined) {
+    if (!Array.isArray(ir.outputs) || ir.outputs.length === 0)
+      throw irError(ir, undefined, 'outputs must list at least one node');
+    const seen = new Set<string>();
+    for (const o of ir.outputs) {
+      if (!shapes.has(o)) throw irError(ir, undefined, `output '${o}' is not a node`);
+      if (seen.has(o)) throw irError(ir, undefined, `output '${o}' is listed twice`);
+      seen.add(o);
+    }
+    if (ir.outputs[0] !== ir.output)
+      throw irError(ir, undefined, `output '${ir.output}' is not outputs[0] ('${ir.outputs[0]}')`);
+  }
   return shapes;
 }
 
-/** Validates an IR (see {@link inferShapes}); returns it for chaining. */
+/**
+ * Validates an IR (see {@link inferShapes}); returns it for chaining. In the single-output form the output
+ * must be the `[numClasses]` logits; with `outputs`, outputs may have any shape.
+ */
 export function validateModelIR(ir: ModelIR): ModelIR {
   const shapes = inferShapes(ir);
+  if (ir.outputs !== undefined) return ir;
   const out = shapes.get(ir.output)!;
   if (out.length !== 1 || out[0] !== ir.numClasses) {
     throw irError(ir, undefined, `output has shape [${out}], expected [${ir.numClasses}] logits`);

@@ -4,7 +4,11 @@ import { inferShapes, type ModelIR, type Shape3 } from './model-ir';
 export interface Profile {
   /** Trainable parameters: conv/dense weights and biases, batch-norm gamma and beta (not running stats). */
   params: number;
-  /** Multiply-accumulates of conv and dense layers for one image (as the NetAug paper counts). */
+  /**
+   * Multiply-accumulates of conv and dense layers for one image (as the NetAug paper counts). Nothing else is
+   * counted: batch norm, activations, add, mul, pooling, concat and upsampling are 0 — bilinear upsampling too,
+   * although it computes 4 multiply-adds per output value (`4·H·W·C` after upsampling; 0 for nearest, a copy).
+   */
   macs: number;
   /** Per-node breakdown, in node order (nodes with neither params nor MACs are left out). */
   layers: { name: string; op: string; params: number; macs: number; outputShape: number[] }[];

@@ -5,7 +5,12 @@
  */
 export { exportModel, type ExportModelOptions, type ExportResult } from './export-model';
 export { EXPORT_FORMATS, SUPPORTED_OPS, assertSupported, type ExportFormat } from './support';
-export { runModelIR, activationFn, type RunModelIROptions } from './reference/run-model-ir';
+export {
+  runModelIR,
+  runModelIROutputs,
+  activationFn,
+  type RunModelIROptions,
+} from './reference/run-model-ir';
 
 export { exportTfjs } from './tfjs/export';
 export { buildTfjsArtifacts, type TfjsExportOptions } from './tfjs/topology';
@@ -29,7 +34,7 @@ export {
   type TfliteExportOptions,
   type TfliteQuantizeOptions,
 } from './tflite/export';
-export { simulateInt8 } from './tflite/simulate';
+export { simulateInt8, simulateInt8Outputs } from './tflite/simulate';
 export { planInt8, type Int8Plan, type Int8LayerPlan, type WeightGranularityOptions } from './tflite/plan';
 export {
   calibrate,
@@ -58,7 +63,7 @@ export { verifyOnnx, type VerifyOnnxOptions } from './verify/onnx';
 export { verifyTflite } from './verify/tflite';
 export type { VerifyOptions, VerifyResult } from './verify/types';
 export { verifyTfjs } from './verify/tfjs';
-export { compareOutputs, maxAbsDiff, argmax, type Comparison } from './verify/compare';
+export { compareOutputs, compareAllOutputs, maxAbsDiff, argmax, type Comparison } from './verify/compare';
 
 export { writeFileAtomic, type WrittenFiles } from './atomic-write';
 export { toCHeader, type CHeaderOptions } from './c-header';

@@ -17,10 +17,12 @@ const ALL_OPS: readonly IROp[] = [
   'globalAvgPool',
   'maxPool',
   'dense',
+  'concat',
+  'upsample',
 ];
 const ALL_ACTIVATIONS: readonly ActivationKind[] = ['relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid'];
 
-/** IR ops and activations each format can express (today every format covers the whole ModelIR v1). */
+/** IR ops and activations each format can express (today every format covers the whole ModelIR v1, both upsample modes included). */
 export const SUPPORTED_OPS: Readonly<
   Record<ExportFormat, { ops: ReadonlySet<string>; activations: ReadonlySet<string> }>
 > = {

@@ -12,6 +12,7 @@ import {
   type ModelIR,
   type Padding,
   type Shape3,
+  type UpsampleMode,
 } from '@netaug/core';
 import { runModelIR } from './reference/run-model-ir';
 
@@ -166,6 +167,22 @@ export class IRBuilder {
     );
   }
 
+  /** Concatenation along the last axis. */
+  concat(...xs: string[]): string {
+    const s = this.shape(xs[0]);
+    const last = xs.reduce((a, x) => a + this.shape(x)[s.length - 1], 0);
+    return this.push({ op: 'concat', name: this.id('concat'), inputs: xs }, [...s.slice(0, -1), last]);
+  }
+
+  upsample(x: string, mode: UpsampleMode, scale: [number, number]): string {
+    const [h, w, c] = this.shape(x);
+    return this.push({ op: 'upsample', name: this.id(`up_${mode}`), inputs: [x], mode, scale }, [
+      h * scale[0],
+      w * scale[1],
+      c,
+    ]);
+  }
+
   /** conv → BN → activation. */
   convBnAct(x: string, cout: number, k: number, stride: number, act?: ActivationKind): string {
     const y = this.bn(this.conv(x, cout, k, stride));
@@ -203,6 +220,19 @@ export class IRBuilder {
     if (se) y = this.se(y);
     y = this.convBnAct(y, cout, 1, 1);
     return stride === 1 && cin === cout ? this.add(x, y) : y;
+  }
+
+  /** An IR with several outputs (`outputs`), `numClasses` as given. */
+  buildOutputs(outputs: string[], numClasses: number, name = this.name): ModelIR {
+    return {
+      schemaVersion: MODEL_IR_SCHEMA_VERSION,
+      name,
+      inputShape: this.inputShape,
+      numClasses,
+      nodes: this.nodes,
+      output: outputs[0],
+      outputs,
+    };
   }
 
   build(output: string, name = this.name): ModelIR {
@@ -380,6 +410,12 @@ export function stack(images: Float32Array[]): Float32Array {
 export function unstack(batch: Float32Array, n: number): Float32Array[] {
   const k = batch.length / n;
   return Array.from({ length: n }, (_, i) => batch.slice(i * k, (i + 1) * k));
+}
+
+/** Per-output batches (as `runModelIROutputs` returns) → per-example lists of outputs, `[example][output]`. */
+export function perExample(outputs: Float32Array[], n: number): Float32Array[][] {
+  const split = outputs.map((o) => unstack(o, n));
+  return Array.from({ length: n }, (_, i) => split.map((s) => s[i]));
 }
 
 export { argmax, maxAbsDiff } from './verify/compare';

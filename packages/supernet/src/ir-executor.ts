@@ -1,21 +1,38 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { NetAugError, validateModelIR, type IRNode, type IRTensor, type ModelIR } from '@netaug/core';
+import {
+  NetAugError,
+  modelOutputs,
+  validateModelIR,
+  type IRNode,
+  type IRTensor,
+  type ModelIR,
+} from '@netaug/core';
 import { applyActivation } from './layers/activation';
 import { globalAvgPool } from './layers/global-avg-pool';
 
 /** A static network running a ModelIR with tfjs ops (eval mode). */
 export interface TfModel {
   readonly ir: ModelIR;
-  /** Logits `[N, numClasses]` for NHWC input `[N, ...ir.inputShape]`; runs inside `tf.tidy`. */
+  /**
+   * Logits `[N, numClasses]` for NHWC input `[N, ...ir.inputShape]`; runs inside `tf.tidy`. For an IR with
+   * several outputs, the first one (of its own shape); see {@link TfModel.predictOutputs}.
+   */
   predict(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Every output of the IR (`ir.outputs`, or the single `ir.output`) in order, batch first: `[N, C]` vectors,
+   * `[N, H, W, C]` feature maps (NHWC). Runs the graph once, inside `tf.tidy`.
+   */
+  predictOutputs(x: tf.Tensor4D): tf.Tensor[];
   /** Frees the weight tensors. */
   dispose(): void;
 }
 
 /**
  * Builds a tfjs executor for a ModelIR (validated first). Weights are uploaded once; `predict` runs the nodes
- * in order with `conv2d`, `depthwiseConv2d`, `batchNorm`, activations, `add`, `mul`, `maxPool`, mean pooling and
- * `matMul`.
+ * in order with `conv2d`, `depthwiseConv2d`, `batchNorm`, activations, `add`, `mul`, `maxPool`, mean pooling,
+ * `matMul`, `concat` (last axis) and, for `upsample`, `tf.image.resizeNearestNeighbor` (`alignCorners` and
+ * `halfPixelCenters` false: output `(i, j)` reads input `(⌊i/sh⌋, ⌊j/sw⌋)`) or `tf.image.resizeBilinear` with
+ * `halfPixelCenters: true` (the IR's bilinear convention).
  */
 export function buildTfModel(ir: ModelIR): TfModel {
   validateModelIR(ir);
@@ -77,6 +94,15 @@ export function buildTfModel(ir: ModelIR): TfModel {
         const bias = w(node, 'bias');
         return bias ? tf.add(y, bias) : y;
       }
+      case 'concat':
+        return tf.concat(ins, -1);
+      case 'upsample': {
+        const [, h, wd] = a.shape;
+        const size: [number, number] = [h! * node.scale[0], wd! * node.scale[1]];
+        return node.mode === 'nearest'
+          ? tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, false, false)
+          : tf.image.resizeBilinear(a as tf.Tensor4D, size, false, true);
+      }
       default:
         throw new NetAugError(
           'UNSUPPORTED_OP',
@@ -85,31 +111,39 @@ export function buildTfModel(ir: ModelIR): TfModel {
     }
   };
 
+  const outputs = modelOutputs(ir);
+  const runAll = (x: tf.Tensor4D, names: string[]): tf.Tensor[] => {
+    if (disposed) throw new NetAugError('INVALID_ARGUMENT', `model '${ir.name}' was disposed`);
+    const [h, wd, c] = ir.inputShape;
+    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== wd || x.shape[3] !== c) {
+      throw new NetAugError(
+        'SHAPE_MISMATCH',
+        `${ir.name}: expected input of shape [N,${h},${wd},${c}], got [${x.shape}]`,
+      );
+    }
+    return tf.tidy(() => {
+      const values = new Map<string, tf.Tensor>();
+      for (const node of ir.nodes) {
+        const out =
+          node.op === 'input'
+            ? x
+            : run(
+                node,
+                node.inputs.map((n) => values.get(n)!),
+              );
+        values.set(node.name, out);
+      }
+      return names.map((n) => values.get(n)!);
+    });
+  };
+
   return {
     ir,
     predict(x: tf.Tensor4D): tf.Tensor2D {
-      if (disposed) throw new NetAugError('INVALID_ARGUMENT', `model '${ir.name}' was disposed`);
-      const [h, wd, c] = ir.inputShape;
-      if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== wd || x.shape[3] !== c) {
-        throw new NetAugError(
-          'SHAPE_MISMATCH',
-          `${ir.name}: expected input of shape [N,${h},${wd},${c}], got [${x.shape}]`,
-        );
-      }
-      return tf.tidy(() => {
-        const values = new Map<string, tf.Tensor>();
-        for (const node of ir.nodes) {
-          const out =
-            node.op === 'input'
-              ? x
-              : run(
-                  node,
-                  node.inputs.map((n) => values.get(n)!),
-                );
-          values.set(node.name, out);
-        }
-        return values.get(ir.output) as tf.Tensor2D;
-      });
+      return runAll(x, [ir.output])[0] as tf.Tensor2D;
+    },
+    predictOutputs(x: tf.Tensor4D): tf.Tensor[] {
+      return runAll(x, outputs);
     },
     dispose(): void {
       if (disposed) return;

@@ -2,6 +2,7 @@ import {
   NetAugError,
   foldBatchNorm,
   inferShapes,
+  modelOutputs,
   samePadding,
   type IRNode,
   type ModelIR,
@@ -22,9 +23,17 @@ export interface OnnxExportOptions {
    * the training data, and transposes to NCHW in the graph; `nchw` takes `[N, C, H, W]` directly.
    */
   inputLayout?: 'nhwc' | 'nchw';
-  /** Name of the input (default "input") and output (default "logits") tensors. */
+  /**
+   * Name of the input (default "input") and of the (first) output tensor (default "logits" for a classifier IR,
+   * the IR node's name for an IR with `outputs`).
+   */
   inputName?: string;
   outputName?: string;
+  /**
+   * Names of the output tensors of an IR with several outputs, in the order of `ir.outputs` (default: the IR
+   * node names; `outputName`, when given, names the first).
+   */
+  outputNames?: string[];
 }
 
 const F = onnx.TensorProto.DataType.FLOAT;
@@ -33,6 +42,11 @@ const A = onnx.AttributeProto.AttributeType;
 const attrInts = (name: string, ints: number[]): OnnxTypes.IAttributeProto => ({ name, type: A.INTS, ints });
 const attrInt = (name: string, i: number): OnnxTypes.IAttributeProto => ({ name, type: A.INT, i });
 const attrFloat = (name: string, f: number): OnnxTypes.IAttributeProto => ({ name, type: A.FLOAT, f });
+const attrString = (name: string, s: string): OnnxTypes.IAttributeProto => ({
+  name,
+  type: A.STRING,
+  s: new TextEncoder().encode(s),
+});
 
 function floatTensor(name: string, dims: number[], data: Float32Array): OnnxTypes.ITensorProto {
   // raw_data is little-endian; copy so the proto does not alias (or outlive) the IR's buffers
@@ -55,7 +69,11 @@ function valueInfo(name: string, dims: (number | string)[]): OnnxTypes.IValueInf
 /**
  * Builds an ONNX model (protobuf bytes) from a ModelIR. Layout NCHW inside the graph; convolution weights
  * HWIO → OIHW, depthwise `[kh, kw, C, 1]` → `[C, 1, kh, kw]` with `group = C`; TensorFlow SAME padding becomes
- * explicit (possibly asymmetric) `pads`. The batch dimension is symbolic (`N`).
+ * explicit (possibly asymmetric) `pads`; `concat` is `Concat` on axis 1 (channels); `upsample` is `Resize` with
+ * constant `scales` `[1, 1, sh, sw]` — nearest: `mode=nearest`, `coordinate_transformation_mode=asymmetric`,
+ * `nearest_mode=floor`; bilinear: `mode=linear`, `coordinate_transformation_mode=half_pixel`. The batch dimension
+ * is symbolic (`N`). Every IR output is a graph output; `[H, W, C]` outputs are `[N, H, W, C]` with the default
+ * NHWC input layout (a Transpose back from NCHW) and `[N, C, H, W]` with `inputLayout: 'nchw'`.
  */
 export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8Array {
   const opset = options.opset ?? 13;
@@ -68,7 +86,9 @@ export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8
   const ir = options.foldBN === false ? irIn : foldBatchNorm(irIn);
   const shapes = inferShapes(ir);
   const inputName = options.inputName ?? 'input';
-  const outputName = options.outputName ?? 'logits';
+  const irOutputs = modelOutputs(ir);
+  const outputNames = onnxOutputNames(ir, irOutputs, inputName, options);
+  const graphOutput = new Map(irOutputs.map((o, i) => [o, outputNames[i]] as const));
   const nodes: OnnxTypes.INodeProto[] = [];
   const inits: OnnxTypes.ITensorProto[] = [];
   const valueOf = new Map<string, string>();
@@ -79,11 +99,15 @@ export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8
     name: string,
     attribute: OnnxTypes.IAttributeProto[] = [],
   ) => nodes.push({ opType, input, output, name, attribute });
-  /** Tensor name of an IR node's output; the IR output node writes the graph output directly. */
-  const out = (n: IRNode) => (n.name === ir.output ? outputName : n.name);
-
   const [h, w, c] = ir.inputShape;
   const nhwc = (options.inputLayout ?? 'nhwc') === 'nhwc';
+  /** A feature-map output that goes back to NHWC through a Transpose after its node. */
+  const transposed = (name: string) => nhwc && graphOutput.has(name) && shapes.get(name)!.length === 3;
+  /**
+   * Tensor name of an IR node's output; an IR output node writes the graph output directly, unless it is
+   * transposed back to NHWC (then its NCHW value has a name of its own).
+   */
+  const out = (n: IRNode) => (transposed(n.name) ? `${n.name}/nchw` : (graphOutput.get(n.name) ?? n.name));
   for (const n of ir.nodes) {
     const x = n.inputs.map((i) => valueOf.get(i)!);
     const y = out(n);
@@ -208,22 +232,58 @@ export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8
         node('Gemm', inputs, [y], n.name, [attrInt('transB', 0)]);
         break;
       }
+      case 'concat':
+        // the last IR axis is the channel axis: 1 in NCHW and in [N, C]
+        node('Concat', x, [y], n.name, [attrInt('axis', 1)]);
+        break;
+      case 'upsample': {
+        const scales = `${n.name}/scales`;
+        inits.push(floatTensor(scales, [4], Float32Array.of(1, 1, n.scale[0], n.scale[1])));
+        const attrs =
+          n.mode === 'nearest'
+            ? [
+                attrString('mode', 'nearest'),
+                attrString('coordinate_transformation_mode', 'asymmetric'),
+                attrString('nearest_mode', 'floor'),
+              ]
+            : [attrString('mode', 'linear'), attrString('coordinate_transformation_mode', 'half_pixel')];
+        node('Resize', [x[0], '', scales], [y], n.name, attrs);
+        break;
+      }
     }
     valueOf.set(n.name, y);
+    if (transposed(n.name)) {
+      node('Transpose', [y], [graphOutput.get(n.name)!], `${n.name}/to_nhwc`, [
+        attrInts('perm', [0, 2, 3, 1]),
+      ]);
+    }
   }
+
+  const outputDims = (name: string): (number | string)[] => {
+    const s = shapes.get(name)!;
+    if (s.length !== 3) return ['N', ...s];
+    return nhwc ? ['N', ...s] : ['N', s[2], s[0], s[1]];
+  };
+  const single = ir.outputs === undefined;
 
   const model: OnnxTypes.IModelProto = {
     irVersion: 8,
     opsetImport: [{ domain: '', version: opset }],
     producerName: '@netaug/exporters',
     producerVersion: '0.1.0',
-    docString: `NetAug.js export of ${ir.name}; input ${nhwc ? 'NHWC' : 'NCHW'} float32, output logits [N, ${ir.numClasses}]`,
+    docString: single
+      ? `NetAug.js export of ${ir.name}; input ${nhwc ? 'NHWC' : 'NCHW'} float32, output logits [N, ${ir.numClasses}]`
+      : `NetAug.js export of ${ir.name}; input ${nhwc ? 'NHWC' : 'NCHW'} float32, outputs ${irOutputs
+          .map((o, i) => `${outputNames[i]} [${outputDims(o).join(', ')}]`)
+          .join(', ')}`,
     graph: {
       name: ir.name,
       node: nodes,
       initializer: inits,
       input: [valueInfo(inputName, nhwc ? ['N', h, w, c] : ['N', c, h, w])],
-      output: [valueInfo(outputName, ['N', ir.numClasses])],
+      output: single
+        ? [valueInfo(outputNames[0], ['N', ir.numClasses])]
+        : irOutputs.map((o, i) => valueInfo(outputNames[i], outputDims(o))),
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
@@ -238,6 +298,40 @@ export async function exportOnnx(
   const bytes = buildOnnx(ir, options);
   await writeFileAtomic(file, bytes, { label: 'model' });
   return { files: [path.resolve(file)], bytes: bytes.length };
+}
+
+/** Graph output names, in the order of the IR outputs (see {@link OnnxExportOptions}); checked for clashes. */
+function onnxOutputNames(
+  ir: ModelIR,
+  irOutputs: string[],
+  inputName: string,
+  options: OnnxExportOptions,
+): string[] {
+  const names =
+    ir.outputs === undefined
+      ? [options.outputName ?? options.outputNames?.[0] ?? 'logits']
+      : irOutputs.map(
+          (o, i) =>
+            (i === 0 ? (options.outputName ?? options.outputNames?.[0]) : options.outputNames?.[i]) ?? o,
+        );
+  if (options.outputNames && options.outputNames.length !== irOutputs.length) {
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      `outputNames has ${options.outputNames.length} names for ${irOutputs.length} IR outputs`,
+      { hint: `name the outputs ${irOutputs.join(', ')} in this order` },
+    );
+  }
+  const others = new Set(ir.nodes.map((n) => n.name).filter((n) => !irOutputs.includes(n)));
+  const seen = new Set<string>([inputName]);
+  for (const name of names) {
+    if (!name || seen.has(name) || others.has(name)) {
+      throw new NetAugError('INVALID_ARGUMENT', `ONNX output name '${name}' is empty or already used`, {
+        hint: 'give every output a name distinct from the input and from the other nodes',
+      });
+    }
+    seen.add(name);
+  }
+  return names;
 }
 
 /** HWIO `[kh, kw, cin, cout]` → OIHW `[cout, cin, kh, kw]` (depthwise: cin = 1, cout = C). */

@@ -1,6 +1,6 @@
 import { MODEL_IR_SCHEMA_VERSION, foldBatchNorm, type ModelIR } from '@netaug/core';
 import { mobilenetLike, randomImages, stack, maxAbsDiff } from '../test-utils';
-import { runModelIR } from './run-model-ir';
+import { runModelIR, runModelIROutputs } from './run-model-ir';
 
 const f32 = (...v: number[]) => Float32Array.from(v);
 
@@ -101,5 +101,93 @@ describe('runModelIR', () => {
     expect(() => runModelIR(mobilenetLike([28, 28, 1]), new Float32Array(10), 1)).toThrow(
       /SHAPE|expected batch/,
     );
+  });
+
+  describe('upsample and concat, worked out by hand', () => {
+    // x = [[1, 2], [3, 4]] (one channel); y = 1×1 conv to (10·x, −x)
+    const ir: ModelIR = {
+      schemaVersion: MODEL_IR_SCHEMA_VERSION,
+      name: 'up-cat',
+      inputShape: [2, 2, 1],
+      numClasses: 0,
+      output: 'near',
+      outputs: ['near', 'bil', 'cat', 'cat3', 'bil13'],
+      nodes: [
+        { op: 'input', name: 'x', inputs: [], shape: [2, 2, 1] },
+        { op: 'upsample', name: 'near', inputs: ['x'], mode: 'nearest', scale: [2, 2] },
+        { op: 'upsample', name: 'bil', inputs: ['x'], mode: 'bilinear', scale: [2, 2] },
+        {
+          op: 'conv2d',
+          name: 'y',
+          inputs: ['x'],
+          strides: [1, 1],
+          padding: 'same',
+          weight: { shape: [1, 1, 1, 2], data: f32(10, -1) },
+        },
+        { op: 'concat', name: 'cat', inputs: ['y', 'x'] },
+        { op: 'concat', name: 'cat3', inputs: ['x', 'y', 'x'] },
+        { op: 'upsample', name: 'bil13', inputs: ['y'], mode: 'bilinear', scale: [1, 3] },
+      ],
+    };
+    const x = f32(1, 2, 3, 4);
+    const [near, bil, cat, cat3, bil13] = runModelIROutputs(ir, x);
+
+    it('nearest ×2: output (i, j) copies input (⌊i/2⌋, ⌊j/2⌋)', () => {
+      // prettier-ignore
+      expect(Array.from(near)).toEqual([
+        1, 1, 2, 2,
+        1, 1, 2, 2,
+        3, 3, 4, 4,
+        3, 3, 4, 4,
+      ]);
+      // the single-output entry point returns the first output
+      expect(Array.from(runModelIR(ir, x))).toEqual(Array.from(near));
+    });
+
+    it('bilinear ×2 with half-pixel centers (PyTorch align_corners=False)', () => {
+      // along an axis [a, b] → source coordinates max(0, (i + 0.5)/2 − 0.5) = 0, 0.25, 0.75, 1.25 (clamped to b):
+      // [a, ¾a + ¼b, ¼a + ¾b, b]; rows [1, 2] → [1, 1.25, 1.75, 2], [3, 4] → [3, 3.25, 3.75, 4], then the
+      // same weights between the rows
+      // prettier-ignore
+      expect(Array.from(bil)).toEqual([
+        1, 1.25, 1.75, 2,
+        1.5, 1.75, 2.25, 2.5,
+        2.5, 2.75, 3.25, 3.5,
+        3, 3.25, 3.75, 4,
+      ]);
+    });
+
+    it('bilinear ×(1, 3) on two channels: [a, b] → [a, a, (2a + b)/3, (a + 2b)/3, b, b]', () => {
+      // y rows: (10, −1), (20, −2) | (30, −3), (40, −4); source columns 0, 0, 1/3, 2/3, 1, 1 (the first clamped)
+      const row = (a: number, b: number) => [a, a, (2 * a + b) / 3, (a + 2 * b) / 3, b, b];
+      const expected: number[] = [];
+      for (const [a, b] of [
+        [10, 20],
+        [30, 40],
+      ]) {
+        const c0 = row(a, b);
+        const c1 = row(-a / 10, -b / 10);
+        for (let i = 0; i < 6; i++) expected.push(c0[i], c1[i]);
+      }
+      expect(bil13).toHaveLength(2 * 6 * 2);
+      bil13.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    });
+
+    it('concat along channels, inputs in order', () => {
+      // per pixel: (10x, −x) then x
+      expect(Array.from(cat)).toEqual([10, -1, 1, 20, -2, 2, 30, -3, 3, 40, -4, 4]);
+      // prettier-ignore
+      expect(Array.from(cat3)).toEqual([1, 10, -1, 1, 2, 20, -2, 2, 3, 30, -3, 3, 4, 40, -4, 4]);
+    });
+
+    it('runs a batch as the single images, every output', () => {
+      const x2 = f32(1, 2, 3, 4, -1, 0.5, 2, 8);
+      const both = runModelIROutputs(ir, x2, 2);
+      const second = runModelIROutputs(ir, x2.subarray(4), 1);
+      both.forEach((o, k) => {
+        expect(Array.from(o.subarray(0, o.length / 2))).toEqual(Array.from([near, bil, cat, cat3, bil13][k]));
+        expect(Array.from(o.subarray(o.length / 2))).toEqual(Array.from(second[k]));
+      });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import {
   NetAugError,
   inferShapes,
+  modelOutputs,
   samePadding,
   type ActivationKind,
   type IRNode,
@@ -8,7 +9,7 @@ import {
 } from '@netaug/core';
 
 // Local copies: inside jest's vm sandbox every access to the global `Math` is ~40× slower than a local.
-const { exp, sqrt } = Math;
+const { exp, sqrt, floor, max, min } = Math;
 
 /** Options of {@link runModelIR}. */
 export interface RunModelIROptions {
@@ -29,7 +30,8 @@ export interface RunModelIROptions {
  * @param ir the network (validated with `inferShapes`).
  * @param input `batch × H × W × C` values, NHWC, batch first.
  * @param batch number of images in `input`.
- * @returns the output node's values for each image, `batch × numClasses` (float32, row-major).
+ * @returns the (first) output node's values for each image, `batch × numClasses` for a classifier (float32,
+ *   row-major). {@link runModelIROutputs} returns every output of a multi-output IR.
  */
 export function runModelIR(
   ir: ModelIR,
@@ -37,6 +39,29 @@ export function runModelIR(
   batch = 1,
   options: RunModelIROptions = {},
 ): Float32Array {
+  return run(ir, input, batch, options, [ir.output])[0];
+}
+
+/**
+ * {@link runModelIR} for every output of the IR (`ir.outputs`, or the single `ir.output`), in order: one
+ * Float32Array per output, `batch × (its per-example size)`, NHWC feature maps row-major, batch first.
+ */
+export function runModelIROutputs(
+  ir: ModelIR,
+  input: Float32Array,
+  batch = 1,
+  options: RunModelIROptions = {},
+): Float32Array[] {
+  return run(ir, input, batch, options, modelOutputs(ir));
+}
+
+function run(
+  ir: ModelIR,
+  input: Float32Array,
+  batch: number,
+  options: RunModelIROptions,
+  outputs: string[],
+): Float32Array[] {
   const shapes = inferShapes(ir);
   const [h0, w0, c0] = ir.inputShape;
   if (!Number.isInteger(batch) || batch < 1 || input.length !== batch * h0 * w0 * c0) {
@@ -45,6 +70,7 @@ export function runModelIR(
       `runModelIR('${ir.name}'): input has ${input.length} values, expected batch ${batch} × ${h0}×${w0}×${c0}`,
     );
   }
+  const keep = new Set(outputs);
   // last reader of every value, so intermediate buffers can be released early
   const lastUse = new Map<string, number>();
   ir.nodes.forEach((n, i) => n.inputs.forEach((x) => lastUse.set(x, i)));
@@ -55,9 +81,9 @@ export function runModelIR(
     const out = evalNode(node, ins, inShapes, shapes.get(node.name)!, batch, input);
     values.set(node.name, out);
     options.onNode?.(node, out, shapes.get(node.name)!);
-    for (const x of node.inputs) if (lastUse.get(x) === i && x !== ir.output) values.delete(x);
+    for (const x of node.inputs) if (lastUse.get(x) === i && !keep.has(x)) values.delete(x);
   });
-  return Float32Array.from(values.get(ir.output)!);
+  return outputs.map((o) => Float32Array.from(values.get(o)!));
 }
 
 function evalNode(
@@ -205,6 +231,83 @@ function evalNode(
         for (let i = 0; i < nin; i++) {
           const xv = x[b * nin + i];
           for (let o = 0; o < nout; o++) out[b * nout + o] += xv * w[i * nout + o];
+        }
+      }
+      return out;
+    }
+    case 'concat': {
+      // along the last axis: per example and position, the inputs' last-axis blocks one after another
+      const widths = inShapes.map((sh) => sh[sh.length - 1]);
+      const total = outShape[outShape.length - 1];
+      const positions = (batch * outSize) / total;
+      let o = 0;
+      for (let p = 0; p < positions; p++) {
+        for (let k = 0; k < ins.length; k++) {
+          const wk = widths[k];
+          const src = ins[k];
+          const base = p * wk;
+          for (let c = 0; c < wk; c++) out[o++] = src[base + c];
+        }
+      }
+      return out;
+    }
+    case 'upsample': {
+      const [ih, iw, c] = inShapes[0];
+      const [oh, ow] = outShape;
+      const [sh, sw] = node.scale;
+      const x = ins[0];
+      if (node.mode === 'nearest') {
+        // output (i, j) copies input (⌊i / sh⌋, ⌊j / sw⌋): integer division, exact
+        for (let b = 0; b < batch; b++) {
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = (oy - (oy % sh)) / sh;
+            for (let ox = 0; ox < ow; ox++) {
+              const ix = (ox - (ox % sw)) / sw;
+              const xi = (b * ih * iw + iy * iw + ix) * c;
+              const o = (b * oh * ow + oy * ow + ox) * c;
+              for (let ch = 0; ch < c; ch++) out[o + ch] = x[xi + ch];
+            }
+          }
+        }
+        return out;
+      }
+      // bilinear, half-pixel centers: source coordinate max(0, (i + 0.5) / s − 0.5), neighbours clamped
+      const taps = (n: number, s: number, size: number) => {
+        const lo = new Int32Array(n);
+        const hi = new Int32Array(n);
+        const frac = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const src = max(0, (i + 0.5) / s - 0.5);
+          const f = floor(src);
+          lo[i] = min(f, size - 1);
+          hi[i] = min(f + 1, size - 1);
+          frac[i] = src - f;
+        }
+        return { lo, hi, frac };
+      };
+      const ty = taps(oh, sh, ih);
+      const tx = taps(ow, sw, iw);
+      for (let b = 0; b < batch; b++) {
+        const xb = b * ih * iw;
+        for (let oy = 0; oy < oh; oy++) {
+          const r0 = xb + ty.lo[oy] * iw;
+          const r1 = xb + ty.hi[oy] * iw;
+          const fy = ty.frac[oy];
+          for (let ox = 0; ox < ow; ox++) {
+            const c0 = tx.lo[ox];
+            const c1 = tx.hi[ox];
+            const fx = tx.frac[ox];
+            const o = (b * oh * ow + oy * ow + ox) * c;
+            const a00 = (r0 + c0) * c;
+            const a01 = (r0 + c1) * c;
+            const a10 = (r1 + c0) * c;
+            const a11 = (r1 + c1) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const top = x[a00 + ch] + (x[a01 + ch] - x[a00 + ch]) * fx;
+              const bottom = x[a10 + ch] + (x[a11 + ch] - x[a10 + ch]) * fx;
+              out[o + ch] = top + (bottom - top) * fy;
+            }
+          }
         }
       }
       return out;

@@ -1,4 +1,12 @@
-import { foldBatchNorm, inferShapes, type IRNode, type IRTensor, type ModelIR } from '@netaug/core';
+import {
+  foldBatchNorm,
+  inferShapes,
+  modelOutputs,
+  type IRNode,
+  type IRTensor,
+  type ModelIR,
+  type UpsampleNode,
+} from '@netaug/core';
 import { assertSupported } from '../support';
 import type { TfjsArtifacts, WeightSpec } from './fs-io-handler';
 
@@ -24,7 +32,16 @@ const GENERATED_BY = '@netaug/exporters 0.1.0';
  * using only layers tfjs-layers 4.x deserialises: InputLayer, Conv2D, DepthwiseConv2D, BatchNormalization,
  * ReLU (max_value 6 for relu6), Activation (sigmoid), Rescaling + ReLU(max_value 1) for hsigmoid
  * (`clip(x/6 + 1/2, 0, 1)`), Multiply for hswish (`x · hsigmoid(x)`) and squeeze-excite gates, Add,
- * GlobalAveragePooling2D (+ Reshape to `[1, 1, C]` for keepDims), MaxPooling2D and Dense. Input `[null, H, W, C]` (NHWC).
+ * GlobalAveragePooling2D (+ Reshape to `[1, 1, C]` for keepDims), MaxPooling2D, Dense, Concatenate (last axis)
+ * and UpSampling2D (nearest) for the `upsample` op. Input `[null, H, W, C]` (NHWC); one model output per IR output.
+ *
+ * Bilinear upsampling: tfjs-layers has no half-pixel bilinear layer (UpSampling2D's bilinear calls
+ * `resizeBilinear` with `halfPixelCenters: false`, i.e. `align_corners=False` without half-pixel centers, and
+ * Resizing uses `alignCorners: true`), so it is composed from layers with the same function: edge replication by
+ * one pixel (Cropping2D + Concatenate), UpSampling2D nearest, a fixed DepthwiseConv2D (VALID, the outer product of
+ * the 1-D filters below) and a Cropping2D. Along an axis of factor `s`, half-pixel bilinear equals nearest `×s`
+ * followed by the filter `[1/s, …, 1/s]` (`s` taps) for odd `s` and `[1/(2s), 1/s, …, 1/s, 1/(2s)]` (`s + 1`
+ * taps) for even `s`, on the edge-replicated signal.
  */
 export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {}): TfjsArtifacts {
   assertSupported(irIn, 'tfjs');
@@ -66,7 +83,14 @@ export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {
     });
 
   for (const n of ir.nodes) {
-    const x = n.inputs.map((i) => layerOf.get(i)!);
+    // tfjs-layers (4.22) counts a layer once among a tensor's readers but once per inbound slot when it frees
+    // tensors after use: a layer reading the same tensor twice (mul(x, x), concat(x, x)) frees it while later
+    // layers still need it. Repeated inputs therefore go through an identity Reshape (a new tensor on the same data).
+    const x = n.inputs.map((i, k) =>
+      n.inputs.indexOf(i) === k
+        ? layerOf.get(i)!
+        : layer('Reshape', `${n.name}_input${k}`, [layerOf.get(i)!], { target_shape: shapes.get(i) }),
+    );
     let out: string;
     switch (n.op) {
       case 'input':
@@ -150,9 +174,23 @@ export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {
         weight(out, 'kernel', n.weight);
         if (n.bias) weight(out, 'bias', n.bias);
         break;
+      case 'concat':
+        out = layer('Concatenate', n.name, x, { axis: -1 });
+        break;
+      case 'upsample':
+        out =
+          n.mode === 'nearest'
+            ? layer('UpSampling2D', n.name, x, {
+                size: [...n.scale],
+                data_format: 'channels_last',
+                interpolation: 'nearest',
+              })
+            : bilinearLayers(n, x[0], shapes.get(n.inputs[0])!, layer, weight);
+        break;
     }
     layerOf.set(n.name, out);
   }
+  const outputs = modelOutputs(ir);
 
   const inputLayer = layerOf.get(ir.nodes[0].name)!;
   const modelTopology = {
@@ -161,7 +199,7 @@ export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {
       name: ir.name.replace(/[^A-Za-z0-9_.-]/g, '_'),
       layers,
       input_layers: [[inputLayer, 0, 0]],
-      output_layers: [[layerOf.get(ir.output)!, 0, 0]],
+      output_layers: outputs.map((o) => [layerOf.get(o)!, 0, 0]),
     },
     keras_version: 'tfjs-layers 4.22.0',
     backend: 'tensor_flow.js',
@@ -180,7 +218,16 @@ export function buildTfjsArtifacts(irIn: ModelIR, options: TfjsExportOptions = {
     generatedBy: GENERATED_BY,
     convertedBy: null,
     userDefinedMetadata: {
-      netaug: { name: ir.name, inputShape: ir.inputShape, numClasses: ir.numClasses, layout: 'NHWC' },
+      netaug:
+        ir.outputs === undefined
+          ? { name: ir.name, inputShape: ir.inputShape, numClasses: ir.numClasses, layout: 'NHWC' }
+          : {
+              name: ir.name,
+              inputShape: ir.inputShape,
+              numClasses: ir.numClasses,
+              layout: 'NHWC',
+              outputs: ir.outputs,
+            },
     },
   };
 }
@@ -208,4 +255,81 @@ function activationLayers(
       return layer('Multiply', n.name, [x, gate], {});
     }
   }
+}
+
+/** The 1-D filter that turns nearest `×s` upsampling into half-pixel bilinear (`2⌊s/2⌋ + 1` taps). */
+export function bilinearFilter(s: number): Float64Array {
+  const a = Math.floor(s / 2);
+  const h = new Float64Array(2 * a + 1).fill(1 / s);
+  if (s % 2 === 0) h[0] = h[2 * a] = 1 / (2 * s);
+  return h;
+}
+
+/**
+ * Half-pixel bilinear upsampling from tfjs-layers layers (see {@link buildTfjsArtifacts}): replicate the border
+ * pixel on each side of every upsampled axis, UpSampling2D nearest, a fixed depthwise filter (VALID), then crop
+ * `s − ⌊s/2⌋` on each side (back to `H·sh × W·sw`).
+ */
+function bilinearLayers(
+  n: UpsampleNode,
+  x: string,
+  inShape: number[],
+  layer: (cls: string, name: string, inputs: string[], config: Record<string, unknown>) => string,
+  weight: (layerName: string, w: string, t: IRTensor) => void,
+): string {
+  const [h, w, c] = inShape;
+  const [sh, sw] = n.scale;
+  const crop = (name: string, input: string, cropping: number[][]) =>
+    layer('Cropping2D', name, [input], { cropping, data_format: 'channels_last' });
+  let y = x;
+  if (sh > 1) {
+    const top = crop(`${n.name}_edge_top`, y, [
+      [0, h - 1],
+      [0, 0],
+    ]);
+    const bottom = crop(`${n.name}_edge_bottom`, y, [
+      [h - 1, 0],
+      [0, 0],
+    ]);
+    y = layer('Concatenate', `${n.name}_pad_h`, [top, y, bottom], { axis: 1 });
+  }
+  if (sw > 1) {
+    const left = crop(`${n.name}_edge_left`, y, [
+      [0, 0],
+      [0, w - 1],
+    ]);
+    const right = crop(`${n.name}_edge_right`, y, [
+      [0, 0],
+      [w - 1, 0],
+    ]);
+    y = layer('Concatenate', `${n.name}_pad_w`, [left, y, right], { axis: 2 });
+  }
+  y = layer('UpSampling2D', `${n.name}_nearest`, [y], {
+    size: [sh, sw],
+    data_format: 'channels_last',
+    interpolation: 'nearest',
+  });
+  const fh = sh > 1 ? bilinearFilter(sh) : Float64Array.of(1);
+  const fw = sw > 1 ? bilinearFilter(sw) : Float64Array.of(1);
+  const kernel = new Float32Array(fh.length * fw.length * c);
+  for (let i = 0; i < fh.length; i++)
+    for (let j = 0; j < fw.length; j++)
+      kernel.fill(fh[i] * fw[j], (i * fw.length + j) * c, (i * fw.length + j + 1) * c);
+  y = layer('DepthwiseConv2D', `${n.name}_filter`, [y], {
+    kernel_size: [fh.length, fw.length],
+    strides: [1, 1],
+    padding: 'valid',
+    depth_multiplier: 1,
+    data_format: 'channels_last',
+    dilation_rate: [1, 1],
+    activation: 'linear',
+    use_bias: false,
+  });
+  weight(y, 'depthwise_kernel', { shape: [fh.length, fw.length, c, 1], data: kernel });
+  const ch = sh > 1 ? sh - Math.floor(sh / 2) : 0;
+  const cw = sw > 1 ? sw - Math.floor(sw / 2) : 0;
+  return crop(n.name, y, [
+    [ch, ch],
+    [cw, cw],
+  ]);
 }

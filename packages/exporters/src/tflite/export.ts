@@ -69,7 +69,8 @@ export function buildTfliteModel(ir: ModelIR, options: TfliteExportOptions = {})
  * Exports a ModelIR to a TFLite flatbuffer file (written atomically). Float32 by default; with
  * `options.quantize` a full-integer int8 model (int8 weights per channel or per tensor as measured per layer,
  * int8 activations, int32 biases).
- * The input is NHWC `[1, H, W, C]`, the output `[1, numClasses]` logits.
+ * The input is NHWC `[1, H, W, C]`, the output `[1, numClasses]` logits — or, for an IR with `outputs`, one
+ * model output per IR output in that order (`[1, H, W, C]` feature maps, `[1, C]` vectors).
  */
 export async function exportTflite(
   ir: ModelIR,
@@ -106,6 +107,9 @@ const INT8_VERSIONS: Partial<Record<BuiltinOperatorName, number>> = {
   MUL: 2,
   MEAN: 2,
   MAX_POOL_2D: 2,
+  CONCATENATION: 2,
+  RESIZE_NEAREST_NEIGHBOR: 2,
+  RESIZE_BILINEAR: 2,
   LOGISTIC: 2,
   RELU: 2,
   RELU6: 2,
@@ -121,9 +125,12 @@ class ModelAssembler {
   readonly operators: TflModel['subgraph']['operators'] = [];
   constructor(private readonly int8: boolean) {}
 
-  opcode(op: BuiltinOperatorName): number {
+  /** Index of the operator code of `op`, added on first use; `minVersion`: the options need this kernel version. */
+  opcode(op: BuiltinOperatorName, minVersion = 1): number {
     let i = this.codes.findIndex((c) => c.op === op);
-    if (i < 0) i = this.codes.push({ op, version: this.int8 ? (INT8_VERSIONS[op] ?? 1) : 1 }) - 1;
+    const version = Math.max(this.int8 ? (INT8_VERSIONS[op] ?? 1) : 1, minVersion);
+    if (i < 0) i = this.codes.push({ op, version }) - 1;
+    else if (this.codes[i].version < version) this.codes[i].version = version;
     return i;
   }
 
@@ -145,7 +152,7 @@ function floatModel(g: LoweredGraph, description: string): TflModel {
   }
   for (const op of g.ops)
     m.operators.push({
-      opcodeIndex: m.opcode(op.op),
+      opcodeIndex: m.opcode(op.op, op.minVersion),
       inputs: op.inputs,
       outputs: op.outputs,
       options: op.options,
@@ -157,7 +164,7 @@ function floatModel(g: LoweredGraph, description: string): TflModel {
       name: g.name,
       tensors: m.tensors,
       inputs: [g.input],
-      outputs: [g.output],
+      outputs: [...g.outputs],
       operators: m.operators,
     },
     buffers: m.buffers,
@@ -249,26 +256,54 @@ function int8Model(g: LoweredGraph, plan: Int8Plan, int8Io: boolean, description
     }
   });
   let input = g.input;
-  let output = g.output;
+  let outputs = [...g.outputs];
   if (!int8Io) {
-    // float32 model I/O: QUANTIZE the input, DEQUANTIZE the logits
+    // float32 model I/O: QUANTIZE the input, DEQUANTIZE every output
     const qIn = m.tensors[g.input];
-    const qOut = m.tensors[g.output];
     input = m.tensors.push({ name: qIn.name, shape: qIn.shape, type: 'FLOAT32', buffer: 0 }) - 1;
     qIn.name = `${qIn.name}/int8`;
-    output = m.tensors.push({ name: qOut.name, shape: qOut.shape, type: 'FLOAT32', buffer: 0 }) - 1;
-    qOut.name = `${qOut.name}/int8`;
+    outputs = g.outputs.map((o) => {
+      const qOut = m.tensors[o];
+      const f = m.tensors.push({ name: qOut.name, shape: qOut.shape, type: 'FLOAT32', buffer: 0 }) - 1;
+      qOut.name = `${qOut.name}/int8`;
+      return f;
+    });
     m.operators.push({ opcodeIndex: m.opcode('QUANTIZE'), inputs: [input], outputs: [g.input] });
   }
-  for (const op of g.ops)
+  for (const op of g.ops) {
+    let inputs = op.inputs;
+    if (op.op === 'CONCATENATION') {
+      // the int8 kernel copies values: every input must have the output's scale and zero point. Inputs
+      // calibrated to another range are requantized (QUANTIZE int8 → int8) to the output's; the output's range
+      // is the union of the inputs' (concat moves values), so nothing saturates.
+      const q = act.get(op.outputs[0])!;
+      inputs = op.inputs.map((i, k) => {
+        const p = act.get(i)!;
+        if (p.scale === q.scale && p.zeroPoint === q.zeroPoint) return i;
+        const t = m.tensors[i];
+        const r =
+          m.tensors.push({
+            name: `${op.node}/requantized_${k}`,
+            shape: t.shape,
+            type: 'INT8',
+            buffer: 0,
+            quantization: { scale: [q.scale], zeroPoint: [q.zeroPoint] },
+          }) - 1;
+        m.operators.push({ opcodeIndex: m.opcode('QUANTIZE'), inputs: [i], outputs: [r] });
+        return r;
+      });
+    }
     m.operators.push({
-      opcodeIndex: m.opcode(op.op),
-      inputs: op.inputs,
+      opcodeIndex: m.opcode(op.op, op.minVersion),
+      inputs,
       outputs: op.outputs,
       options: op.options,
     });
+  }
   if (!int8Io)
-    m.operators.push({ opcodeIndex: m.opcode('DEQUANTIZE'), inputs: [g.output], outputs: [output] });
+    g.outputs.forEach((o, k) =>
+      m.operators.push({ opcodeIndex: m.opcode('DEQUANTIZE'), inputs: [o], outputs: [outputs[k]] }),
+    );
   return {
     description,
     operatorCodes: m.codes,
@@ -276,7 +311,7 @@ function int8Model(g: LoweredGraph, plan: Int8Plan, int8Io: boolean, description
       name: g.name,
       tensors: m.tensors,
       inputs: [input],
-      outputs: [output],
+      outputs,
       operators: m.operators,
     },
     buffers: m.buffers,

@@ -1,5 +1,5 @@
 import { foldBatchNorm, type IRNode, type ModelIR } from '@netaug/core';
-import { runModelIR } from '../reference/run-model-ir';
+import { runModelIROutputs } from '../reference/run-model-ir';
 import { lowerToTflite } from './lower';
 import {
   activationQuantParams,
@@ -16,7 +16,10 @@ const { round } = Math;
 /**
  * The fake-quantized run behind `simulateInt8`, on the BN-folded IR with the given ranges and per-layer weight
  * granularity (missing layers: per-channel; dense: per-tensor). `onNode` sees every node's output after its
- * int8 rounding (if the TFLite graph materialises it).
+ * int8 rounding (if the TFLite graph materialises it). A concat's output is rounded to its own grid, which is
+ * what the exporter's requantization of inputs on other grids does; upsampling keeps its input's grid (nearest
+ * rounds to the same values; bilinear re-rounds its interpolation to that grid, as the int8 kernel does).
+ * Returns the first output; {@link fakeQuantRunOutputs} every output.
  */
 export function fakeQuantRun(
   ir: ModelIR,
@@ -26,6 +29,18 @@ export function fakeQuantRun(
   granularity: ReadonlyMap<string, WeightGranularity>,
   onNode?: (node: IRNode, out: Float64Array) => void,
 ): Float32Array {
+  return fakeQuantRunOutputs(ir, input, batch, ranges, granularity, onNode)[0];
+}
+
+/** {@link fakeQuantRun} returning every output of the IR, in order (`batch ×` per-example size each). */
+export function fakeQuantRunOutputs(
+  ir: ModelIR,
+  input: Float32Array,
+  batch: number,
+  ranges: CalibrationRanges,
+  granularity: ReadonlyMap<string, WeightGranularity>,
+  onNode?: (node: IRNode, out: Float64Array) => void,
+): Float32Array[] {
   const folded = foldBatchNorm(ir);
   const materialised = new Set(
     lowerToTflite(ir, 'tflite-int8')
@@ -39,7 +54,7 @@ export function fakeQuantRun(
       n.name,
       n.op === 'activation' && n.activation === 'sigmoid'
         ? { scale: 1 / 256, zeroPoint: -128 }
-        : n.op === 'maxPool' // shares its input's quantization (see lowerToTflite)
+        : n.op === 'maxPool' || n.op === 'upsample' // share their input's quantization (see lowerToTflite)
           ? params.get(n.inputs[0])!
           : activationQuantParams(...ranges.get(n.name)!),
     );
@@ -60,7 +75,7 @@ export function fakeQuantRun(
     const bias = Float32Array.from(b.data, (v, c) => v * b.scales[c]);
     return { ...n, weight: { shape, data: w }, bias: { shape: [cout], data: bias } };
   });
-  return runModelIR({ ...folded, nodes }, input, batch, {
+  return runModelIROutputs({ ...folded, nodes }, input, batch, {
     onNode: (node, out) => {
       const p = params.get(node.name);
       if (!p) return onNode?.(node, out);

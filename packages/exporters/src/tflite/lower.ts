@@ -3,7 +3,7 @@
  * the int8 exporters). Batch norms are folded into the preceding conv / depthwise / dense when possible and
  * otherwise become MUL + ADD; relu / relu6 after a conv, depthwise or dense are fused into it.
  */
-import { foldBatchNorm, inferShapes, type IRNode, type ModelIR } from '@netaug/core';
+import { foldBatchNorm, inferShapes, modelOutputs, type IRNode, type ModelIR } from '@netaug/core';
 import type { BuiltinOperatorName, FusedActivation } from './schema';
 import type { TflOptions } from './schema-writer';
 import { assertSupported } from '../support';
@@ -37,15 +37,20 @@ export interface LOp {
   options?: TflOptions;
   /** IR node this operator comes from (for messages). */
   node: string;
+  /** Lowest kernel version the options need (RESIZE_BILINEAR with half-pixel centers: 3). */
+  minVersion?: number;
 }
 
-/** The lowered graph: one float input and one output tensor. */
+/** The lowered graph: one float input and one output tensor per IR output. */
 export interface LoweredGraph {
   name: string;
   tensors: LTensor[];
   ops: LOp[];
   input: number;
+  /** The first output (`outputs[0]`). */
   output: number;
+  /** One tensor per IR output, in the order of `ir.outputs` (or the single `ir.output`). */
+  outputs: number[];
 }
 
 const withBatch = (s: number[]) => [1, ...s];
@@ -57,6 +62,8 @@ export function lowerToTflite(irIn: ModelIR, format: 'tflite' | 'tflite-int8'): 
   const shapes = inferShapes(ir);
   const consumers = new Map<string, IRNode[]>();
   for (const n of ir.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const outputs = modelOutputs(ir);
+  const isOutput = new Set(outputs);
 
   const tensors: LTensor[] = [];
   const ops: LOp[] = [];
@@ -79,7 +86,7 @@ export function lowerToTflite(irIn: ModelIR, format: 'tflite' | 'tflite-int8'): 
   /** relu / relu6 that can be fused into `node` (its only consumer, not the graph output). */
   const fusable = (node: IRNode): { act: FusedActivation; out: IRNode } | undefined => {
     const cs = consumers.get(node.name) ?? [];
-    if (node.name === ir.output || cs.length !== 1) return undefined;
+    if (isOutput.has(node.name) || cs.length !== 1) return undefined;
     const c = cs[0];
     if (c.op !== 'activation' || (c.activation !== 'relu' && c.activation !== 'relu6')) return undefined;
     return { act: c.activation === 'relu' ? 'RELU' : 'RELU6', out: c };
@@ -298,6 +305,51 @@ export function lowerToTflite(irIn: ModelIR, format: 'tflite' | 'tflite-int8'): 
         tensorOf.set(node.name, y);
         break;
       }
+      case 'concat': {
+        // int8: CONCATENATION needs every input at the output's quantization; the exporter requantizes the
+        // inputs that differ (see int8Model)
+        const y = act(node.name, outShape, node.name);
+        ops.push({
+          op: 'CONCATENATION',
+          inputs: x,
+          outputs: [y],
+          options: { kind: 'ConcatenationOptions', axis: outShape.length - 1, activation: 'NONE' },
+          node: node.name,
+        });
+        tensorOf.set(node.name, y);
+        break;
+      }
+      case 'upsample': {
+        // int8: the resize kernels keep the input's quantization (nearest copies values, bilinear interpolates
+        // the int8 values with weights summing to 1)
+        const inT = tensors[x[0]];
+        const size = add({
+          name: `${node.name}/size`,
+          shape: [2],
+          kind: 'int32',
+          data: Int32Array.of(outShape[1], outShape[2]),
+        });
+        const y = add({
+          name: node.name,
+          shape: outShape,
+          kind: 'activation',
+          range: inT.range,
+          fixedQuant: inT.fixedQuant,
+        });
+        const nearest = node.mode === 'nearest';
+        ops.push({
+          op: nearest ? 'RESIZE_NEAREST_NEIGHBOR' : 'RESIZE_BILINEAR',
+          inputs: [x[0], size],
+          outputs: [y],
+          options: nearest
+            ? { kind: 'ResizeNearestNeighborOptions', alignCorners: false, halfPixelCenters: false }
+            : { kind: 'ResizeBilinearOptions', alignCorners: false, halfPixelCenters: true },
+          node: node.name,
+          minVersion: nearest ? undefined : 3,
+        });
+        tensorOf.set(node.name, y);
+        break;
+      }
       case 'globalAvgPool': {
         const axes = add({ name: `${node.name}/axes`, shape: [2], kind: 'int32', data: Int32Array.of(1, 2) });
         const y = act(node.name, outShape, node.name);
@@ -318,7 +370,8 @@ export function lowerToTflite(irIn: ModelIR, format: 'tflite' | 'tflite-int8'): 
     tensors,
     ops,
     input: tensorOf.get(ir.nodes[0].name)!,
-    output: tensorOf.get(ir.output)!,
+    output: tensorOf.get(outputs[0])!,
+    outputs: outputs.map((o) => tensorOf.get(o)!),
   };
 }
 

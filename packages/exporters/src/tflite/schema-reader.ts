@@ -32,7 +32,14 @@ export interface ReadTfliteModel {
   tensors: ReadTensor[];
   inputs: number[];
   outputs: number[];
-  operators: { op: string; inputs: number[]; outputs: number[]; optionsType: string }[];
+  operators: {
+    op: string;
+    inputs: number[];
+    outputs: number[];
+    optionsType: string;
+    /** Fields of the options tables of CONCATENATION and the RESIZE ops (others are not decoded). */
+    options?: Record<string, number | boolean>;
+  }[];
   buffers: Uint8Array[];
 }
 
@@ -91,6 +98,27 @@ class Table {
   }
 }
 
+function readOptions(kind: string, t: Table | undefined): Record<string, number | boolean> | undefined {
+  if (!t) return undefined;
+  switch (kind) {
+    case 'ConcatenationOptions': {
+      const F = Fields.ConcatenationOptions;
+      return { axis: t.int(F.axis), fusedActivation: t.int(F.fused_activation_function, 0, 8) };
+    }
+    case 'ResizeBilinearOptions':
+    case 'ResizeNearestNeighborOptions': {
+      const F =
+        kind === 'ResizeBilinearOptions' ? Fields.ResizeBilinearOptions : Fields.ResizeNearestNeighborOptions;
+      return {
+        alignCorners: t.int(F.align_corners, 0, 8) !== 0,
+        halfPixelCenters: t.int(F.half_pixel_centers, 0, 8) !== 0,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Parses a `.tflite` buffer written by this package. */
 export function readTfliteModel(bytes: Uint8Array): ReadTfliteModel {
   const bb = new ByteBuffer(bytes);
@@ -124,12 +152,16 @@ export function readTfliteModel(bytes: Uint8Array): ReadTfliteModel {
           : undefined,
     };
   });
-  const operators = sg.tables(S.operators).map((o) => ({
-    op: operatorCodes[o.int(O.opcode_index)]?.op ?? '?',
-    inputs: o.ints(O.inputs),
-    outputs: o.ints(O.outputs),
-    optionsType: optionNames.get(o.int(O.builtin_options_type, 0, 8)) ?? 'NONE',
-  }));
+  const operators = sg.tables(S.operators).map((o) => {
+    const optionsType = optionNames.get(o.int(O.builtin_options_type, 0, 8)) ?? 'NONE';
+    return {
+      op: operatorCodes[o.int(O.opcode_index)]?.op ?? '?',
+      inputs: o.ints(O.inputs),
+      outputs: o.ints(O.outputs),
+      optionsType,
+      options: readOptions(optionsType, o.table(O.builtin_options)),
+    };
+  });
   return {
     version: model.int(M.version),
     description: model.str(M.description),

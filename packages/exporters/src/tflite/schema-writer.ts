@@ -67,6 +67,9 @@ export type TflOptions =
   | { kind: 'MulOptions'; activation: FusedActivation }
   | { kind: 'ReducerOptions'; keepDims: boolean }
   | { kind: 'ReshapeOptions'; newShape: number[] }
+  | { kind: 'ConcatenationOptions'; axis: number; activation: FusedActivation }
+  | { kind: 'ResizeBilinearOptions'; alignCorners: boolean; halfPixelCenters: boolean }
+  | { kind: 'ResizeNearestNeighborOptions'; alignCorners: boolean; halfPixelCenters: boolean }
   | { kind: 'QuantizeOptions' }
   | { kind: 'DequantizeOptions' }
   | { kind: 'HardSwishOptions' };
@@ -233,6 +236,27 @@ function writeOptions(b: Builder, o: TflOptions): number {
       const v = int32Vector(b, o.newShape);
       b.startObject(1);
       b.addFieldOffset(Fields.ReshapeOptions.new_shape, v, 0);
+      return b.endObject();
+    }
+    case 'ConcatenationOptions': {
+      const F = Fields.ConcatenationOptions;
+      b.startObject(2);
+      b.addFieldInt32(F.axis, o.axis, 0);
+      b.addFieldInt8(F.fused_activation_function, act(o.activation), 0);
+      return b.endObject();
+    }
+    case 'ResizeBilinearOptions': {
+      const F = Fields.ResizeBilinearOptions;
+      b.startObject(4);
+      b.addFieldInt8(F.align_corners, o.alignCorners ? 1 : 0, 0);
+      b.addFieldInt8(F.half_pixel_centers, o.halfPixelCenters ? 1 : 0, 0);
+      return b.endObject();
+    }
+    case 'ResizeNearestNeighborOptions': {
+      const F = Fields.ResizeNearestNeighborOptions;
+      b.startObject(2);
+      b.addFieldInt8(F.align_corners, o.alignCorners ? 1 : 0, 0);
+      b.addFieldInt8(F.half_pixel_centers, o.halfPixelCenters ? 1 : 0, 0);
       return b.endObject();
     }
     case 'QuantizeOptions':

@@ -19,6 +19,7 @@ export type TensorTypeName = keyof typeof TensorType;
 export const BuiltinOperator = {
   ADD: 0,
   AVERAGE_POOL_2D: 1,
+  CONCATENATION: 2,
   CONV_2D: 3,
   DEPTHWISE_CONV_2D: 4,
   DEQUANTIZE: 6,
@@ -29,7 +30,9 @@ export const BuiltinOperator = {
   RELU: 19,
   RELU6: 21,
   RESHAPE: 22,
+  RESIZE_BILINEAR: 23,
   MEAN: 40,
+  RESIZE_NEAREST_NEIGHBOR: 97,
   QUANTIZE: 114,
   HARD_SWISH: 117,
 } as const;
@@ -42,11 +45,14 @@ export const BuiltinOptionsType = {
   DepthwiseConv2DOptions: 2,
   Pool2DOptions: 5,
   FullyConnectedOptions: 8,
+  ConcatenationOptions: 10,
   AddOptions: 11,
+  ResizeBilinearOptions: 15,
   ReshapeOptions: 17,
   MulOptions: 21,
   ReducerOptions: 27,
   DequantizeOptions: 38,
+  ResizeNearestNeighborOptions: 74,
   QuantizeOptions: 89,
   HardSwishOptions: 91,
 } as const;
@@ -105,6 +111,9 @@ export const Fields = {
   MulOptions: { fused_activation_function: 0 },
   ReducerOptions: { keep_dims: 0 },
   ReshapeOptions: { new_shape: 0 },
+  ConcatenationOptions: { axis: 0, fused_activation_function: 1 },
+  ResizeBilinearOptions: { new_height: 0, new_width: 1, align_corners: 2, half_pixel_centers: 3 },
+  ResizeNearestNeighborOptions: { align_corners: 0, half_pixel_centers: 1 },
 } as const;
 
 /** Byte offset of field `id` in a vtable (what `ByteBuffer.__offset` takes; `Builder.addField*` takes the id). */

@@ -1,5 +1,5 @@
 import type { ModelIR } from '@netaug/core';
-import { fakeQuantRun } from './fake-quant';
+import { fakeQuantRunOutputs } from './fake-quant';
 import { planInt8, type Int8Plan, type WeightGranularityOptions } from './plan';
 import type { CalibrationRanges } from './quantize';
 
@@ -12,7 +12,7 @@ import type { CalibrationRanges } from './quantize';
  *
  * @param calibration calibration images (planned with `options`, as the exporter does), an {@link Int8Plan}
  *   from `planInt8`, or bare calibration ranges (then every conv / depthwise layer is per-channel).
- * @returns `batch × numClasses` logits.
+ * @returns `batch × numClasses` logits (the first output); {@link simulateInt8Outputs} returns every output.
  */
 export function simulateInt8(
   ir: ModelIR,
@@ -21,6 +21,17 @@ export function simulateInt8(
   calibration: readonly Float32Array[] | CalibrationRanges | Int8Plan,
   options: WeightGranularityOptions = {},
 ): Float32Array {
+  return simulateInt8Outputs(ir, input, batch, calibration, options)[0];
+}
+
+/** {@link simulateInt8} for every output of the IR (`ir.outputs` or the single `ir.output`), in order. */
+export function simulateInt8Outputs(
+  ir: ModelIR,
+  input: Float32Array,
+  batch: number,
+  calibration: readonly Float32Array[] | CalibrationRanges | Int8Plan,
+  options: WeightGranularityOptions = {},
+): Float32Array[] {
   const plan: Int8Plan =
     calibration instanceof Map
       ? { ranges: calibration, layers: [] }
@@ -28,5 +39,5 @@ export function simulateInt8(
         ? calibration
         : planInt8(ir, calibration, options);
   const granularity = new Map(plan.layers.map((l) => [l.node, l.granularity]));
-  return fakeQuantRun(ir, input, batch, plan.ranges, granularity);
+  return fakeQuantRunOutputs(ir, input, batch, plan.ranges, granularity);
 }

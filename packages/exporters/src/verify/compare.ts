@@ -38,3 +38,35 @@ export function compareOutputs(outputs: Float32Array[], expected: ArrayLike<numb
   });
   return { maxAbsDiff: m, top1Agreement: outputs.length ? agree / outputs.length : 1 };
 }
+
+/**
+ * Compares every output of a multi-output model: `outputs[example][output]` against
+ * `expected[example][output]`. `perOutput[k]` compares output `k` over the examples; `overall` has the largest
+ * absolute difference over every output and the top-1 agreement of the first output.
+ */
+export function compareAllOutputs(
+  outputs: Float32Array[][],
+  expected: ArrayLike<number>[][],
+): { overall: Comparison; perOutput: Comparison[] } {
+  if (outputs.length !== expected.length) {
+    throw new RangeError(`compareAllOutputs: ${outputs.length} examples vs ${expected.length} expected`);
+  }
+  const n = outputs.length ? outputs[0].length : 0;
+  outputs.forEach((o, i) => {
+    if (o.length !== n || expected[i].length !== n)
+      throw new RangeError(
+        `compareAllOutputs: example ${i} has ${o.length} outputs, ${expected[i].length} expected (model: ${n})`,
+      );
+  });
+  const perOutput = Array.from({ length: n }, (_, k) =>
+    compareOutputs(
+      outputs.map((o) => o[k]),
+      expected.map((e) => e[k]),
+    ),
+  );
+  const overall: Comparison = {
+    maxAbsDiff: perOutput.reduce((m, c) => (Number.isNaN(c.maxAbsDiff) ? NaN : Math.max(m, c.maxAbsDiff)), 0),
+    top1Agreement: perOutput.length ? perOutput[0].top1Agreement : 1,
+  };
+  return { overall, perOutput };
+}

@@ -2,8 +2,7 @@ import { promises as fsp } from 'fs';
 import { NetAugError } from '@netaug/core';
 import { onnx } from '../onnx/proto';
 import { resolveOptional } from '../optional-require';
-import { compareOutputs } from './compare';
-import type { VerifyOptions, VerifyResult } from './types';
+import { verifyResult, type VerifyOptions, type VerifyResult } from './types';
 import { runWorker, toLocalFloat32 } from './worker';
 
 /** Options of {@link verifyOnnx}. */
@@ -27,9 +26,10 @@ const { parentPort, workerData } = require('node:worker_threads');
     const data = new Float32Array(chunk.length * size);
     chunk.forEach((x, i) => data.set(x, i * size));
     const res = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, [chunk.length, ...shape]) });
-    const y = res[session.outputNames[0]].data;
-    const k = y.length / chunk.length;
-    for (let i = 0; i < chunk.length; i++) outputs.push(y.slice(i * k, (i + 1) * k));
+    const ys = session.outputNames.map((name) => res[name].data);
+    for (let i = 0; i < chunk.length; i++) {
+      outputs.push(ys.map((y) => { const k = y.length / chunk.length; return y.slice(i * k, (i + 1) * k); }));
+    }
   }
   await session.release();
   parentPort.postMessage({ ok: true, outputs });
@@ -38,7 +38,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 /**
  * Runs an ONNX model in onnxruntime-node (CPU, in a worker thread) on per-example inputs, batched, and returns
- * the per-example outputs (and the comparison with `options.expected`).
+ * every graph output per example (`allOutputs`, in the graph's output order; `outputs`: the first) and the
+ * comparison with `options.expected` / `options.expectedAll`.
  *
  * @param model file path or bytes.
  * @param inputs one Float32Array per example, in the model's input layout (NHWC for this package's default).
@@ -59,13 +60,15 @@ export async function verifyOnnx(
         `verifyOnnx: input ${i} has ${x.length} values, expected ${size} ([${shape}])`,
       );
   });
-  const msg = await runWorker<{ outputs: Float32Array[] }>(
+  const msg = await runWorker<{ outputs: Float32Array[][] }>(
     WORKER_SOURCE,
     { entry, model: bytes, inputs, shape, batchSize: options.batchSize ?? 32 },
     'onnxruntime-node',
   );
-  const outputs = msg.outputs.map(toLocalFloat32);
-  return { outputs, comparison: options.expected ? compareOutputs(outputs, options.expected) : undefined };
+  return verifyResult(
+    msg.outputs.map((o) => o.map(toLocalFloat32)),
+    options,
+  );
 }
 
 /** Reads the static per-example input shape from the model's graph input. */

@@ -1,11 +1,10 @@
 import { requireOptional } from '../optional-require';
 import { loadTfjsModel } from '../tfjs/load';
-import { compareOutputs } from './compare';
-import type { VerifyOptions, VerifyResult } from './types';
+import { verifyResult, type VerifyOptions, type VerifyResult } from './types';
 
 /**
  * Loads the tfjs LayersModel in `dir` (fs IOHandler) and predicts the per-example NHWC inputs in one batch
- * with the active tfjs backend.
+ * with the active tfjs backend; returns every model output per example (`allOutputs`; `outputs`: the first).
  */
 export async function verifyTfjs(
   dir: string,
@@ -19,12 +18,19 @@ export async function verifyTfjs(
   const data = new Float32Array(inputs.length * size);
   inputs.forEach((x, i) => data.set(x, i * size));
   const x = tfc.tensor(data, [inputs.length, ...shape]);
-  const y = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
-  const flat = (await y.data()) as Float32Array;
+  const pred = model.predict(x) as
+    import('@tensorflow/tfjs-core').Tensor | import('@tensorflow/tfjs-core').Tensor[];
+  const ys = Array.isArray(pred) ? pred : [pred];
+  const flats: Float32Array[] = [];
+  for (const y of ys) flats.push((await y.data()) as Float32Array);
   x.dispose();
-  y.dispose();
+  tfc.dispose(ys);
   model.dispose();
-  const k = flat.length / inputs.length;
-  const outputs = inputs.map((_, i) => Float32Array.from(flat.subarray(i * k, (i + 1) * k)));
-  return { outputs, comparison: options.expected ? compareOutputs(outputs, options.expected) : undefined };
+  const all = inputs.map((_, i) =>
+    flats.map((flat) => {
+      const k = flat.length / inputs.length;
+      return Float32Array.from(flat.subarray(i * k, (i + 1) * k));
+    }),
+  );
+  return verifyResult(all, options);
 }

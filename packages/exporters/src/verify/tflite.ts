@@ -3,8 +3,7 @@ import * as path from 'path';
 import { NetAugError } from '@netaug/core';
 import { resolveOptional } from '../optional-require';
 import { readTfliteModel } from '../tflite/schema-reader';
-import { compareOutputs } from './compare';
-import type { VerifyOptions, VerifyResult } from './types';
+import { verifyResult, type VerifyOptions, type VerifyResult } from './types';
 import { runWorker, toLocalFloat32 } from './worker';
 
 /**
@@ -72,7 +71,8 @@ function resolveLiteRt(): { entry: string; wasmDir: string } {
 
 /**
  * Runs a `.tflite` model (float32 I/O: float models and int8 models with QUANTIZE/DEQUANTIZE edges) in
- * LiteRT.js on the CPU (wasm/XNNPACK) inside a worker thread, one example at a time.
+ * LiteRT.js on the CPU (wasm/XNNPACK) inside a worker thread, one example at a time, and returns every output of
+ * every example (`allOutputs`, in the model's output order; `outputs`: the first).
  *
  * @param model file path or bytes.
  * @param inputs NHWC images, each `H·W·C` floats.
@@ -100,11 +100,8 @@ export async function verifyTflite(
     { entry, wasmDir, model: bytes, inputs },
     'LiteRT.js',
   );
-  const all = msg.outputs.map((o) => o.map(toLocalFloat32));
-  const outputs = all.map((o) => o[0]);
-  return {
-    outputs,
-    comparison: options.expected ? compareOutputs(outputs, options.expected) : undefined,
-    allOutputs: all.some((o) => o.length > 1) ? all : undefined,
-  };
+  return verifyResult(
+    msg.outputs.map((o) => o.map(toLocalFloat32)),
+    options,
+  );
 }
