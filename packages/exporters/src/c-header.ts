@@ -10,7 +10,8 @@ export interface CHeaderOptions {
 
 /**
  * Renders bytes (typically a `.tflite` model) as a C/C++ header for TFLite-Micro: an aligned
- * `const unsigned char <name>[]` and `const unsigned int <name>_len`, as `xxd -i` would, plus an include guard.
+ * `const unsigned char <name>[]` and `const unsigned int <name>_len`, as `xxd -i` would, plus an include guard;
+ * it compiles as C11 and as C++11.
  */
 export function toCHeader(bytes: Uint8Array, name = 'model_data', options: CHeaderOptions = {}): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -31,7 +32,12 @@ export function toCHeader(bytes: Uint8Array, name = 'model_data', options: CHead
     `#ifndef ${guard}`,
     `#define ${guard}`,
     '',
+    // alignas is a C++11 keyword; C11 spells it _Alignas (alignas only with <stdalign.h>)
+    '#ifdef __cplusplus',
     `alignas(${alignment}) const unsigned char ${name}[] = {`,
+    '#else',
+    `_Alignas(${alignment}) const unsigned char ${name}[] = {`,
+    '#endif',
     ...lines,
     '};',
     `const unsigned int ${name}_len = ${bytes.length};`,
