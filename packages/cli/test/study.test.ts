@@ -12,6 +12,9 @@ import { incompleteBeta, pairedTest, tCdf, tQuantile, verdict } from '../src/stu
 import type { StudyResults } from '../src/study/report';
 import { capture } from './capture';
 
+// these tests train in child processes: a loaded 2-core machine (CI next to other work) needs more than 120 s
+jest.setTimeout(360_000);
+
 const tmp = mkdtempSync(join(tmpdir(), 'netaug-study-'));
 
 describe('statistics', () => {

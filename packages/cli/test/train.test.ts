@@ -14,6 +14,9 @@ import sharp from 'sharp';
 import { runCli } from '../src/program';
 import { capture } from './capture';
 
+// these tests train in child processes: a loaded 2-core machine (CI next to other work) needs more than 120 s
+jest.setTimeout(360_000);
+
 const tmp = mkdtempSync(join(tmpdir(), 'netaug-cli-'));
 const run = join(tmp, 'run');
 // a few seconds on wasm: ImageNet-form tiny model at 32×32, 256 images, one epoch
