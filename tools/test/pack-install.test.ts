@@ -150,6 +150,18 @@ const SPECS: Record<string, ExampleSpec> = {
       ]);
     },
   },
+  '@netaug/detector': {
+    selector: { after: '## Example' },
+    runtime: ['@tensorflow/tfjs-layers'], // gradient functions (optional peer)
+    check: ({ lines }) => {
+      expect(lines).toEqual([
+        'neck det.tower.0 det.tower.1 8:12x12 16:6x6', // choice points of neck and head; the two levels
+        '{ neck: 83, tower: [ 83, 83 ] }', // round(32 · 2.6) at the largest config
+        'tiny+aug0 tiny+aug0 4', // NetAug: tiny + one augmented detector per step; 2 epochs × 2 batches
+        '16 true true', // detections for each of the 16 test images; mAPs computed
+      ]);
+    },
+  },
   '@netaug/queue': {
     selector: { after: '## Quick check' },
     check: ({ lines }) => {
