@@ -19,7 +19,7 @@ export interface ModelProfile extends Profile {
   numClasses: number;
   smallInput: boolean;
   config: string;
-  /** Flash for the weights and peak activation RAM, float32 and int8 (see {@link deployFigures}). */
+  /** Flash for the weights and peak activation RAM, float32 and int8 (see `deployFigures` in run/deploy.ts). */
   deploy: DeployFigures;
 }
 
