@@ -1,6 +1,7 @@
 /**
- * @netaug/backend — picks the fastest available tfjs backend (tensorflow → native → wasm → cpu) and adds the
- * gradient kernels tfjs-backend-wasm lacks, so networks train on wasm.
+ * @netaug/backend — picks the fastest available tfjs backend (tensorflow → native → wasm → cpu), registers the
+ * gradient functions training needs (tfjs-core alone has none), and adds the gradient kernels tfjs-backend-wasm
+ * lacks, so networks train on wasm.
  */
 export { initBackend } from './init-backend';
 export type { InitBackendOptions, InitBackendResult, BackendAttempt } from './init-backend';
@@ -19,3 +20,8 @@ export {
 } from './batch-norm-train';
 export type { BatchNormTrainResult, BatchNormActivation } from './batch-norm-train';
 export { recompute, isRecomputing } from './recompute';
+export {
+  registerTrainingGradients,
+  TRAINING_GRADIENTS,
+  TRAINING_GRADIENT_KERNELS,
+} from './gradients';

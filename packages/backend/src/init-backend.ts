@@ -4,6 +4,7 @@ import { BACKEND_NAMES, isBackendName, type BackendName } from './backend-names'
 import { registerWasmGradientKernels } from './wasm/register-wasm-gradient-kernels';
 import { guardWasmMalloc } from './wasm/malloc-guard';
 import { registerRelu6Gradient } from './wasm/kernels/relu6-grad';
+import { registerTrainingGradients } from './gradients';
 import type { WasmBackendLike } from './wasm/wasm-backend';
 
 /** Options of {@link initBackend}. */
@@ -20,9 +21,8 @@ export interface InitBackendOptions {
   /** Log the chosen backend and every attempt with `console.log`. */
   verbose?: boolean;
   /**
-   * Make sure tfjs gradient definitions are registered (training needs them). tfjs-core's Node bundle does
-   * not register them; when missing, `@tensorflow/tfjs-layers` is loaded if installed (its Node bundle
-   * registers all of them, as `@tensorflow/tfjs` does). Default true.
+   * Register the gradient functions training needs ({@link registerTrainingGradients}; tfjs-core's Node bundle
+   * registers none). Kernels that already have one keep it. Default true.
    */
   gradients?: boolean;
 }
@@ -44,9 +44,8 @@ export interface InitBackendResult {
   /** Every backend tried, in order. */
   tried: BackendAttempt[];
   /**
-   * True when tfjs gradient definitions are registered (`tf.grad`, `variableGrads` need them). False with a
-   * bare `@tensorflow/tfjs-core` in Node and neither `@tensorflow/tfjs-layers` nor `@tensorflow/tfjs`
-   * loaded: import one of them (or `@tensorflow/tfjs-core/dist/register_all_gradients` through a bundler).
+   * True when the gradient functions of convolutions are registered (`tf.grad`, `variableGrads` need them):
+   * always, unless `gradients: false` was passed and nothing else registered them.
    */
   gradients: boolean;
 }
@@ -73,7 +72,8 @@ export function setModuleLoaderForTests(l: ModuleLoader | null): void {
  * recorded in `tried` and skipped. `options.prefer`, else env `NETAUG_BACKEND`, selects one backend; if it
  * cannot be loaded this throws `BACKEND_UNAVAILABLE` with the reason, unless `options.fallback` is true.
  * Choosing `wasm` registers the gradient kernels tfjs-backend-wasm 4.22 lacks
- * ({@link registerWasmGradientKernels}).
+ * ({@link registerWasmGradientKernels}). Unless `options.gradients` is false, the gradient functions training
+ * needs are registered too ({@link registerTrainingGradients}; no `@tensorflow/tfjs-layers` needed).
  *
  * @throws NetAugError `BACKEND_UNAVAILABLE` for an unknown name, a preferred backend that fails
  *   (without `fallback`), or when no backend loads at all.
@@ -127,8 +127,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Ini
           ? 'first in default order'
           : 'first backend that loaded';
     tried.push({ name, ok: true, reason });
-    const gradients = options.gradients === false ? hasGradients() : await ensureGradients();
-    // tfjs' gradients may just have been loaded: put the fused ReLU6 gradient back over theirs
+    if (options.gradients !== false) registerTrainingGradients();
+    const gradients = hasGradients();
+    // tfjs' own gradients may have been loaded: put the fused ReLU6 gradient back over theirs
     if (name === 'wasm' && gradients) registerRelu6Gradient();
     const result: InitBackendResult = { name, reason, tried, gradients };
     if (options.verbose) {
@@ -146,17 +147,6 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Ini
 
 function hasGradients(): boolean {
   return tf.getGradient('Conv2D') != null && tf.getGradient('DepthwiseConv2dNative') != null;
-}
-
-/** Registers tfjs' gradients when missing by loading `@tensorflow/tfjs-layers` (optional). */
-async function ensureGradients(): Promise<boolean> {
-  if (hasGradients()) return true;
-  try {
-    await loader('@tensorflow/tfjs-layers');
-  } catch {
-    // optional: reported through `gradients: false`
-  }
-  return hasGradients();
 }
 
 function readEnvBackend(): string | undefined {

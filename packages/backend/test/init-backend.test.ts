@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { isNetAugError } from '@netaug/core';
-import { describeBackend, initBackend } from '../src';
+import { describeBackend, initBackend, TRAINING_GRADIENTS } from '../src';
 import { setModuleLoaderForTests } from '../src/init-backend';
 
 const realImport = (name: string) => import(name);
@@ -44,7 +44,7 @@ test('default order: tensorflow (not installed here) is skipped with its reason,
   expect(r.tried[1].reason).toBe(NATIVE_MISSING);
   expect(r.tried[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu.*@tensorflow\/tfjs-node/);
   expect(r.reason).toBe('first backend that loaded');
-  expect(r.gradients).toBe(true); // registered by test/setup-gradients.ts
+  expect(r.gradients).toBe(true); // registered by test/setup-gradients.ts (and initBackend)
   // the gradient kernels are registered for wasm
   for (const k of [
     'Conv2DBackpropFilter',
@@ -167,37 +167,36 @@ test('threads must be a positive integer', async () => {
   expect(isNetAugError(err) && err.code).toBe('INVALID_ARGUMENT');
 });
 
-test('missing gradients are registered by loading @tensorflow/tfjs-layers', async () => {
+test('missing gradients are registered from this package (registerTrainingGradients), nothing else is loaded', async () => {
   const saved = ['Conv2D', 'DepthwiseConv2dNative'].map((k) => tf.getGradient(k));
   for (const g of saved) tf.unregisterGradient(g.kernelName);
   const loaded: string[] = [];
   setModuleLoaderForTests(async (name) => {
     loaded.push(name);
-    if (name === '@tensorflow/tfjs-layers') {
-      for (const g of saved) tf.registerGradient(g); // what the real (already cached) module did on first load
-      return {};
-    }
     return realImport(name);
   });
   try {
     const r = await initBackend({ prefer: 'cpu' });
-    expect(loaded).toEqual(['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers']);
+    expect(loaded).toEqual(['@tensorflow/tfjs-backend-cpu']);
     expect(r.gradients).toBe(true);
+    const ours = TRAINING_GRADIENTS.filter((g) => ['Conv2D', 'DepthwiseConv2dNative'].includes(g.kernelName));
+    expect(ours).toHaveLength(2);
+    for (const g of ours) expect(tf.getGradient(g.kernelName)).toBe(g);
   } finally {
-    for (const g of saved) if (tf.getGradient(g.kernelName) == null) tf.registerGradient(g);
+    for (const g of saved) {
+      tf.unregisterGradient(g.kernelName);
+      tf.registerGradient(g);
+    }
   }
 });
 
-test('without gradients and without tfjs-layers, initBackend reports gradients: false', async () => {
+test('gradients: false registers none; without them initBackend reports gradients: false', async () => {
   const saved = tf.getGradient('Conv2D');
   tf.unregisterGradient('Conv2D');
-  setModuleLoaderForTests(async (name) => {
-    if (name === '@tensorflow/tfjs-layers') throw new Error(`Cannot find module '${name}'`);
-    return realImport(name);
-  });
   try {
-    const r = await initBackend({ prefer: 'cpu' });
+    const r = await initBackend({ prefer: 'cpu', gradients: false });
     expect(r.gradients).toBe(false);
+    expect(tf.getGradient('Conv2D')).toBeUndefined();
     expect(describeBackend()).toMatch(/NO gradients registered/);
   } finally {
     tf.registerGradient(saved);

@@ -1,6 +1,6 @@
 /**
- * Registers tfjs' gradient definitions: tfjs-core's Node bundle has none; the Node bundle of
- * @tensorflow/tfjs-layers registers all of them when loaded (as initBackend does when they are missing).
+ * Tests train with this package's own gradient functions only (registerTrainingGradients; tfjs-core's Node
+ * bundle registers none, and @tensorflow/tfjs-layers is not loaded).
  */
 require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-layers');
+require('../src/gradients').registerTrainingGradients();

@@ -34,31 +34,35 @@ export const relu6GradWasmConfig: KernelConfig = {
 };
 
 /**
+ * The ReLU6 gradient: `dx = dy` where `0 < x ≤ 6`, else 0 — one {@link RELU6_GRAD} kernel on backends that have it
+ * (wasm, native), elsewhere `dy · cast(lessEqual(x, 6) · step(x))`. Marked `netaug` (so is @netaug/backend-native's
+ * identical one; neither replaces the other).
+ */
+export const relu6GradientConfig: tf.GradConfig = {
+  kernelName: 'Relu6',
+  inputsToSave: ['x'],
+  netaug: true,
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const [x] = saved;
+    const d = dy as tf.Tensor;
+    if (tf.getKernel(RELU6_GRAD, tf.getBackend()) != null && x.dtype === 'float32' && d.dtype === 'float32') {
+      return { x: () => tf.engine().runKernel(RELU6_GRAD, { dy: d, x }, {}) as tf.Tensor };
+    }
+    return {
+      x: () => tf.mul(d, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
+    };
+  },
+} as tf.GradConfig;
+
+/**
  * Replaces tfjs' `Relu6` gradient (`dy · cast(lessEqual(x, 6) · step(x))`: five full-size tensors, kept
  * until the end of the backward pass, and wasm's `LessEqual` against a broadcast scalar is a slow generic
- * loop) with one kernel on backends that have it; elsewhere it computes exactly tfjs' formula. Registered
- * globally (gradients are not per backend); a later import of tfjs' own gradients puts theirs back.
+ * loop) with {@link relu6GradientConfig}: one kernel on backends that have it; elsewhere it computes exactly
+ * tfjs' formula. Registered globally (gradients are not per backend); a later import of tfjs' own gradients
+ * puts theirs back.
  */
 export function registerRelu6Gradient(): void {
   const current = tf.getGradient('Relu6');
   if ((current as { netaug?: boolean } | undefined)?.netaug) return;
-  const config = {
-    kernelName: 'Relu6',
-    inputsToSave: ['x'],
-    netaug: true,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [x] = saved;
-      const d = dy as tf.Tensor;
-      if (
-        tf.getKernel(RELU6_GRAD, tf.getBackend()) != null &&
-        x.dtype === 'float32' &&
-        d.dtype === 'float32'
-      ) {
-        return { x: () => tf.engine().runKernel(RELU6_GRAD, { dy: d, x }, {}) as tf.Tensor };
-      }
-      const mask = tf.mul(tf.lessEqual(x, 6), tf.step(x));
-      return { x: () => tf.mul(d, tf.cast(mask, 'float32')) };
-    },
-  };
-  tf.registerGradient(config as tf.GradConfig);
+  tf.registerGradient(relu6GradientConfig);
 }
