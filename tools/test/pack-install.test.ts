@@ -77,7 +77,7 @@ const SPECS: Record<string, ExampleSpec> = {
   },
   '@netaug/backend': {
     selector: { after: '## Example' },
-    runtime: ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers'],
+    runtime: ['@tensorflow/tfjs-backend-wasm'],
     check: ({ stdout }) => {
       const lines = stdout.split('\n').filter((l) => l && !l.startsWith('[netaug] ')); // verbose: true logs attempts
       expect(lines[0]).toMatch(
@@ -108,7 +108,7 @@ const SPECS: Record<string, ExampleSpec> = {
   },
   '@netaug/trainer': {
     selector: {},
-    runtime: ['@tensorflow/tfjs-layers'], // gradient functions (optional peer)
+    // no tfjs-layers: @netaug/backend registers the gradients training needs
     check: ({ stdout, stderr, project }) => {
       expect(stderr).toMatch(/^epoch 6\/6 train loss/m); // progress({ plain: true }) writes to stderr
       expect(stdout).toMatch(/val: \{ loss: /);
