@@ -19,6 +19,8 @@ export function describeBackend(): string {
     if (isNetAugWasmKernel('BatchMatMul')) parts.push('XNNPACK transposed matMul, zero-copy Identity/Cast');
     if (isNetAugWasmKernel('NetAugBatchNormTrain')) parts.push('fused batchNormTrain');
   }
+  // the GPU backends of a browser get none of this package's kernels: batch norm and gradients are tfjs ops
+  if (name === 'webgl' || name === 'webgpu') parts.push('plain tfjs ops, no NetAug kernels');
   parts.push(
     tf.getGradient('Conv2D') != null
       ? 'gradients registered'
