@@ -3,22 +3,9 @@ import { join, resolve } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import { MemoryDataset } from './memory-dataset';
 import { loadIdx } from './readers/idx';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
 
-/** The Fashion-MNIST classes in label order (Zalando's definition; labels index this array). */
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
-/** The MNIST classes (digits) in label order. */
-export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+export { FASHION_MNIST_CLASSES, MNIST_CLASSES };
 
 /**
  * Folder of the Fashion-MNIST subset shipped with this package (10,000 train + 2,000 test, class-balanced,

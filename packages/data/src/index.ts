@@ -1,7 +1,9 @@
 export type { Image, DataFormat, DatasetSpec, ImageDecodeOptions, LabeledDataset } from './types';
 export { hasLabels } from './types';
 export { MemoryDataset } from './memory-dataset';
-export { loadIdx, readIdxFile, parseIdx, type IdxArray, type IdxOptions } from './readers/idx';
+export { loadIdx, readIdxFile, parseIdx, idxDataset, type IdxArray, type IdxOptions } from './readers/idx';
+export { fetchIdx, fetchIdxFile, fetchBytes, gunzipIfGzip } from './readers/idx-fetch';
+export { fetchBuiltin, builtinFileNames, type FetchBuiltinOptions } from './builtin-fetch';
 export {
   loadCifar,
   readCifarFiles,

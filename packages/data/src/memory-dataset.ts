@@ -1,14 +1,22 @@
 import { NetAugError, type Sample, type Shape3 } from '@netaug/core';
 import type { DataFormat, DatasetSpec, LabeledDataset } from './types';
 
-/** A `Uint8Array` of `n` bytes backed by a `SharedArrayBuffer` (shared with workers without copying). */
-export function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(n));
+/**
+ * A `SharedArrayBuffer` of `bytes` (shared with workers without copying), or a plain `ArrayBuffer` where there is
+ * none (a browser page without cross-origin isolation; loaders there build batches in-thread anyway).
+ */
+function sharedBuffer(bytes: number): ArrayBufferLike {
+  return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
 
-/** An `Int32Array` of `n` labels backed by a `SharedArrayBuffer`. */
+/** A `Uint8Array` of `n` bytes backed by a `SharedArrayBuffer` where there is one. */
+export function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(sharedBuffer(n));
+}
+
+/** An `Int32Array` of `n` labels backed by a `SharedArrayBuffer` where there is one. */
 export function sharedLabels(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(n * 4));
+  return new Int32Array(sharedBuffer(n * 4));
 }
 
 /**
