@@ -1,105 +1,35 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NetAugError, type LoaderState, type RngState } from '@netaug/core';
+import { NetAugError } from '@netaug/core';
 import { writeFileAtomicSync, writeFilesAtomicSync } from '@netaug/core/node';
-import type { OptimizerState, TensorData } from './optimizers/optimizer';
-import type { EpochRecord } from './metrics';
+import {
+  checkpointSummaryFile,
+  checkpointSummaryText,
+  decodeCheckpoint,
+  encodeCheckpointBytes,
+  type CheckpointData,
+  type CheckpointStore,
+} from './checkpoint-format';
 
-/** Everything needed to continue a run exactly where it stopped. */
-export interface CheckpointData {
-  format: 'netaug-checkpoint';
-  version: 1;
-  /** Completed epochs (the next epoch to train). */
-  epoch: number;
-  globalStep: number;
-  /** Every supernet variable (trainable and BN statistics) by name. */
-  variables: Record<string, TensorData>;
-  optimizer: OptimizerState;
-  /** Every generator of the run by role. */
-  rng: Record<string, RngState>;
-  loaders: { train: LoaderState; val?: LoaderState };
-  /** Scheduler / strategy descriptions (schedulers are stateless apart from their config). */
-  strategies: Record<string, unknown>[];
-  best: { metric: string; value: number; epoch: number } | null;
-  /**
-   * The model the run ends with so far (the best-validation or the last epoch, per the trainer's `select`):
-   * every variable as evaluated at that epoch, BN statistics re-estimated. Absent without validation data.
-   */
-  selected?: { epoch: number; variables: Record<string, TensorData> } | null;
-  /**
-   * Records of the finished epochs, without wall-clock `seconds` (so that identical runs write identical
-   * checkpoints; `metrics.jsonl` keeps the seconds). Checkpoints of earlier versions may still carry them.
-   */
-  history: CheckpointEpochRecord[];
-  /** State of every stateful callback, by callback name. */
-  callbacks: Record<string, unknown>;
-  /**
-   * The run's description (as in `config.json`) without the run folder (`trainer.runDir`) and without `meta`:
-   * no path a run folder could differ by.
-   */
-  config: Record<string, unknown>;
-  /**
-   * Reference of the divergence guard: the mean tiny-model loss of the first epoch (absent in checkpoints of
-   * earlier versions, then taken from `history[0]`).
-   */
-  divergence?: { epoch: number; tinyLoss: number } | null;
-}
+export {
+  checkpointSummaryFile,
+  checkpointSummaryText,
+  decodeCheckpoint,
+  encodeCheckpointBytes,
+  loadCheckpointFrom,
+  memoryCheckpointStore,
+  repairCheckpointSummaryIn,
+  saveCheckpointTo,
+  type CheckpointData,
+  type CheckpointEntry,
+  type CheckpointEpochRecord,
+  type CheckpointStore,
+} from './checkpoint-format';
 
-/** An epoch record as stored in a checkpoint: no wall-clock time. */
-export type CheckpointEpochRecord = Omit<EpochRecord, 'seconds'> & { seconds?: number };
-
-const MAGIC = 0x4b43414e; // "NACK" little-endian
-
-/** Serialises a checkpoint: magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data. */
+/** Serialises a checkpoint (see {@link encodeCheckpointBytes}) as a `Buffer`. */
 export function encodeCheckpoint(data: CheckpointData): Buffer {
-  const chunks: Float32Array[] = [];
-  let offset = 0;
-  const json = JSON.stringify(data, (_k, v) => {
-    if (v instanceof Float32Array) {
-      chunks.push(v);
-      const ref = { $f32: offset, length: v.length };
-      offset += v.length;
-      return ref;
-    }
-    return v;
-  });
-  const text = Buffer.from(json, 'utf8');
-  const head = 8 + text.length;
-  const pad = (4 - (head % 4)) % 4;
-  const out = Buffer.alloc(head + pad + offset * 4);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(text.length, 4);
-  text.copy(out, 8);
-  let pos = head + pad;
-  for (const c of chunks) {
-    for (let i = 0; i < c.length; i++, pos += 4) out.writeFloatLE(c[i], pos);
-  }
-  return out;
-}
-
-/** Parses what {@link encodeCheckpoint} wrote; throws NetAugError `CHECKPOINT` on anything else. */
-export function decodeCheckpoint(buf: Buffer): CheckpointData {
-  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC)
-    throw new NetAugError('CHECKPOINT', 'Not a NetAug checkpoint (bad magic)');
-  const len = buf.readUInt32LE(4);
-  const head = 8 + len;
-  if (head > buf.length) throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (header)');
-  const base = head + ((4 - (head % 4)) % 4);
-  const data = JSON.parse(buf.subarray(8, head).toString('utf8'), (_k, v) => {
-    if (v && typeof v === 'object' && typeof v.$f32 === 'number') {
-      const start = base + v.$f32 * 4;
-      if (start + v.length * 4 > buf.length)
-        throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (tensors)');
-      const a = new Float32Array(v.length);
-      for (let i = 0; i < v.length; i++) a[i] = buf.readFloatLE(start + i * 4);
-      return a;
-    }
-    return v;
-  }) as CheckpointData;
-  if (data.format !== 'netaug-checkpoint' || data.version !== 1) {
-    throw new NetAugError('CHECKPOINT', `Unsupported checkpoint format ${data.format} v${data.version}`);
-  }
-  return data;
+  const bytes = encodeCheckpointBytes(data);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -108,21 +38,22 @@ export function decodeCheckpoint(buf: Buffer): CheckpointData {
  */
 export { writeFileAtomicSync as writeFileAtomic } from '@netaug/core/node';
 
-/** The readable summary next to a checkpoint: `checkpoint.bin` → `checkpoint.json`. */
-export function checkpointSummaryFile(file: string): string {
-  return file.replace(/\.bin$/, '') + '.json';
-}
-
-/** The text of the readable summary of `data` saved as `file` (epoch, step, best, history — no tensors). */
-function summaryText(file: string, data: CheckpointData): string {
-  const { variables: _v, optimizer, selected, ...meta } = data;
-  const summary = {
-    ...meta,
-    selected: selected ? { epoch: selected.epoch } : null,
-    optimizer: { type: optimizer.type, iterations: optimizer.iterations },
-    binary: path.basename(file),
+/**
+ * The checkpoints of a run folder as a {@link CheckpointStore}: entry `name` is the file `<dir>/<name>`, written
+ * with `writeFileAtomicSync` / `writeFilesAtomicSync` of `@netaug/core/node` (what a trainer with `runDir` uses).
+ */
+export function fileCheckpointStore(dir: string): CheckpointStore {
+  const file = (name: string) => path.join(dir, name);
+  return {
+    location: dir,
+    describe: file,
+    exists: async (name) => fs.existsSync(file(name)),
+    read: async (name) => (fs.existsSync(file(name)) ? fs.readFileSync(file(name)) : null),
+    write: async (entries, options = {}) => {
+      if (entries.length === 1) writeFileAtomicSync(file(entries[0].name), entries[0].bytes, options);
+      else writeFilesAtomicSync(entries.map((e) => ({ file: file(e.name), bytes: e.bytes })), options);
+    },
   };
-  return JSON.stringify(summary, null, 2);
 }
 
 /**
@@ -137,7 +68,7 @@ export function saveCheckpoint(file: string, data: CheckpointData): void {
   writeFilesAtomicSync(
     [
       { file, bytes: encodeCheckpoint(data) },
-      { file: checkpointSummaryFile(file), bytes: summaryText(file, data) },
+      { file: checkpointSummaryFile(file), bytes: checkpointSummaryText(path.basename(file), data) },
     ],
     { label: 'checkpoint' },
   );
@@ -150,7 +81,7 @@ export function saveCheckpoint(file: string, data: CheckpointData): void {
  */
 export function repairCheckpointSummary(file: string, data: CheckpointData = loadCheckpoint(file)): boolean {
   const summary = checkpointSummaryFile(file);
-  const text = summaryText(file, data);
+  const text = checkpointSummaryText(path.basename(file), data);
   let current: string | null = null;
   try {
     current = fs.readFileSync(summary, 'utf8');

@@ -6,6 +6,7 @@ export * from './metrics';
 export * from './evaluate';
 export * from './bn-reestimate';
 export * from './checkpoint';
+export * from './checkpoint-indexeddb';
 export * from './plots';
 export * from './tfevents';
 export * from './optimizers';
