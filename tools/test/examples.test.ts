@@ -38,7 +38,8 @@ const readJson = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
 test('examples/README.md lists every example with its command', () => {
   const readme = fs.readFileSync(path.join(EXAMPLES, 'README.md'), 'utf8');
   const dirs = fs.readdirSync(EXAMPLES).filter((d) => fs.statSync(path.join(EXAMPLES, d)).isDirectory());
-  expect(dirs.sort()).toEqual(['custom-dataset', 'custom-supernet', 'export-model-ir']);
+  // web is a page, run in headless Chromium by tools/test/web.test.ts
+  expect(dirs.sort()).toEqual(['custom-dataset', 'custom-supernet', 'export-model-ir', 'web']);
   for (const d of dirs) {
     const scripts = fs.readdirSync(path.join(EXAMPLES, d)).filter((f) => f.endsWith('.mjs'));
     for (const s of scripts) expect(readme).toContain(`node examples/${d}/${s}`);
