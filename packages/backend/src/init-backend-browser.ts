@@ -86,7 +86,9 @@ const NETAUG_KERNEL_NAMES = [
  * @throws NetAugError `BACKEND_UNAVAILABLE` for an unknown name, a preferred backend that fails (without
  *   `fallback`), or when no backend starts.
  */
-export async function initBackend(options: BrowserInitBackendOptions = {}): Promise<BrowserInitBackendResult> {
+export async function initBackend(
+  options: BrowserInitBackendOptions = {},
+): Promise<BrowserInitBackendResult> {
   const requested = options.prefer;
   if (requested != null && !(BROWSER_BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new NetAugError('BACKEND_UNAVAILABLE', `Unknown browser backend '${String(requested)}'.`, {
@@ -108,14 +110,20 @@ export async function initBackend(options: BrowserInitBackendOptions = {}): Prom
       if (options.verbose) console.log(`[netaug] backend ${name}: unavailable (${failure})`);
       if (name === requested && !options.fallback) {
         throw new NetAugError('BACKEND_UNAVAILABLE', `Backend '${name}' could not be started: ${failure}`, {
-          hint: `import '${BROWSER_BACKEND_PACKAGES[name]}' before initBackend(), pick another backend, or pass fallback: true`,
+          hint: failure.startsWith('not registered')
+            ? `import '${BROWSER_BACKEND_PACKAGES[name]}' before initBackend(), pick another backend, or pass fallback: true`
+            : 'pick another backend, or pass fallback: true',
           details: { tried },
         });
       }
       continue;
     }
     const reason =
-      name === requested ? 'requested by option prefer' : tried.length === 0 ? 'first in default order' : 'first backend that started';
+      name === requested
+        ? 'requested by option prefer'
+        : tried.length === 0
+          ? 'first in default order'
+          : 'first backend that started';
     tried.push({ name, ok: true, reason });
     if (options.gradients !== false) registerTrainingGradients();
     const gradients = tf.getGradient('Conv2D') != null && tf.getGradient('DepthwiseConv2dNative') != null;
@@ -142,13 +150,32 @@ function isOwnKernel(kernelName: string, backend: string): boolean {
   return ours == null || ours.kernelFunc === k.kernelFunc;
 }
 
+/** The part of `navigator.gpu` used here (the project's TS lib has no DOM types). */
+interface GpuLike {
+  requestAdapter(): Promise<unknown>;
+}
+
+/** Why WebGPU cannot start here, or null when an adapter is available. */
+async function webgpuMissing(): Promise<string | null> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (gpu == null) return 'this browser has no WebGPU (navigator.gpu is undefined)';
+  return (await gpu.requestAdapter()) == null
+    ? 'no WebGPU adapter (navigator.gpu.requestAdapter() returned null: no usable GPU)'
+    : null;
+}
+
 async function activate(name: BrowserBackendName): Promise<string | null> {
   try {
     if (tf.findBackendFactory(name) == null)
       return `not registered: import '${BROWSER_BACKEND_PACKAGES[name]}' before initBackend()`;
+    if (name === 'webgpu') {
+      const missing = await webgpuMissing();
+      if (missing != null) return missing;
+    }
     if (name === 'wasm') registerWasmGradientKernels();
     registerBatchNormTrainKernels();
-    if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') failed (see the warning logged by tfjs)`;
+    if (!(await tf.setBackend(name)))
+      return `tf.setBackend('${name}') failed (see the warning logged by tfjs)`;
     await tf.ready();
     if (name === 'wasm') guardWasmMalloc(tf.backend() as unknown as WasmBackendLike);
     return null;
