@@ -11,7 +11,7 @@ const NODE: LoaderPlatform = {
 };
 
 /**
- * A resumable, seeded {@link DataLoader}. Iterating yields the remaining batches of the current epoch and
+ * A resumable, seeded `DataLoader` (of @netaug/core). Iterating yields the remaining batches of the current epoch and
  * moves to the next. Every batch is a pure function of `(seed, epoch, batch index)`: `getState()` saved
  * mid-epoch and restored with `setState()` on a new loader reproduces the exact remaining batches (pixels
  * and labels, random transforms included), in-thread or with worker threads alike.
