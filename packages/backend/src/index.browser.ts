@@ -3,11 +3,7 @@
  * application imported (webgpu → webgl → wasm → cpu), registers the gradient functions training needs, and adds
  * the gradient kernels tfjs-backend-wasm lacks. No Node built-ins.
  */
-export {
-  initBackend,
-  BROWSER_BACKEND_NAMES,
-  BROWSER_BACKEND_PACKAGES,
-} from './init-backend-browser';
+export { initBackend, BROWSER_BACKEND_NAMES, BROWSER_BACKEND_PACKAGES } from './init-backend-browser';
 export type {
   BrowserBackendName,
   BrowserInitBackendOptions,
@@ -28,8 +24,4 @@ export {
 } from './batch-norm-train';
 export type { BatchNormTrainResult, BatchNormActivation } from './batch-norm-train';
 export { recompute, isRecomputing } from './recompute';
-export {
-  registerTrainingGradients,
-  TRAINING_GRADIENTS,
-  TRAINING_GRADIENT_KERNELS,
-} from './gradients';
+export { registerTrainingGradients, TRAINING_GRADIENTS, TRAINING_GRADIENT_KERNELS } from './gradients';

@@ -105,9 +105,11 @@ test('the browser loader yields the Node loader batches (seeded shuffling and tr
   expect(a.map((x) => x.labels.length)).toEqual([64, 64, 64, 64, 44]);
   a.forEach((x, i) => {
     expect(Array.from(x.labels)).toEqual(Array.from(b[i].labels));
-    expect(Buffer.from(x.images.buffer, x.images.byteOffset, x.images.byteLength).equals(
+    expect(
+      Buffer.from(x.images.buffer, x.images.byteOffset, x.images.byteLength).equals(
         Buffer.from(b[i].images.buffer, b[i].images.byteOffset, b[i].images.byteLength),
-      )).toBe(true);
+      ),
+    ).toBe(true);
   });
   expect(() => createBrowserLoader(ds, { batchSize: 8, workers: 2 })).toThrow(
     expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('worker threads') }),

@@ -28,7 +28,10 @@ export interface FetchBuiltinOptions {
  * decompressed with `DecompressionStream`. Serving the embedded 10k/2k Fashion-MNIST subset of this package
  * at `baseUrl` gives the same images and labels as `loadBuiltin('fashion-mnist')` with it in Node.
  */
-export async function fetchBuiltin(name: 'fashion-mnist' | 'mnist', options: FetchBuiltinOptions): Promise<MemoryDataset> {
+export async function fetchBuiltin(
+  name: 'fashion-mnist' | 'mnist',
+  options: FetchBuiltinOptions,
+): Promise<MemoryDataset> {
   if (name !== 'fashion-mnist' && name !== 'mnist') {
     throw new NetAugError('INVALID_ARGUMENT', `Unknown built-in dataset "${String(name)}"`, {
       hint: 'use fashion-mnist or mnist',
@@ -38,7 +41,10 @@ export async function fetchBuiltin(name: 'fashion-mnist' | 'mnist', options: Fet
   if (split !== 'train' && split !== 'test')
     throw new NetAugError('INVALID_ARGUMENT', `split must be train or test, got ${String(split)}`);
   if (typeof options.baseUrl !== 'string' || options.baseUrl === '')
-    throw new NetAugError('INVALID_ARGUMENT', 'fetchBuiltin needs option baseUrl (the folder serving the IDX files)');
+    throw new NetAugError(
+      'INVALID_ARGUMENT',
+      'fetchBuiltin needs option baseUrl (the folder serving the IDX files)',
+    );
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : options.baseUrl + '/';
   const files = builtinFileNames(split);
   return fetchIdx(base + files.images, base + files.labels, {

@@ -145,9 +145,13 @@ export class DatasetLoaderCore implements DataLoader {
     if (!Number.isInteger(workers) || workers < 0)
       throw new NetAugError('INVALID_ARGUMENT', `workers must be 'auto' or an integer ≥ 0, got ${workers}`);
     if (workers > 0 && !platform.createPool) {
-      throw new NetAugError('INVALID_ARGUMENT', `workers: ${workers} — ${platform.noWorkers ?? 'no worker threads here'}`, {
-        hint: 'use workers: 0 (batches are then built in the calling thread)',
-      });
+      throw new NetAugError(
+        'INVALID_ARGUMENT',
+        `workers: ${workers} — ${platform.noWorkers ?? 'no worker threads here'}`,
+        {
+          hint: 'use workers: 0 (batches are then built in the calling thread)',
+        },
+      );
     }
     if (workers > 0 && !portable) {
       throw new NetAugError(

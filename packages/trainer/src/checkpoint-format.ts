@@ -155,7 +155,11 @@ export interface CheckpointStore {
 const baseName = (name: string) => name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
 
 /** Saves a checkpoint as `name` in `store` (binary, authoritative) with its readable summary (`.json`) beside it. */
-export async function saveCheckpointTo(store: CheckpointStore, name: string, data: CheckpointData): Promise<void> {
+export async function saveCheckpointTo(
+  store: CheckpointStore,
+  name: string,
+  data: CheckpointData,
+): Promise<void> {
   await store.write(
     [
       { name, bytes: encodeCheckpointBytes(data) },
@@ -207,7 +211,10 @@ export function memoryCheckpointStore(): CheckpointStore & { readonly entries: M
     },
     write: async (list) => {
       for (const e of list)
-        entries.set(e.name, typeof e.bytes === 'string' ? new TextEncoder().encode(e.bytes) : e.bytes.slice());
+        entries.set(
+          e.name,
+          typeof e.bytes === 'string' ? new TextEncoder().encode(e.bytes) : e.bytes.slice(),
+        );
     },
   };
 }

@@ -65,7 +65,8 @@ export function indexedDbCheckpointStore(
   if (typeof run !== 'string' || run === '')
     throw new NetAugError('INVALID_ARGUMENT', 'indexedDbCheckpointStore needs a run name');
   const database = options.database ?? 'netaug-checkpoints';
-  const factory = (options.indexedDB ?? (globalThis as { indexedDB?: unknown }).indexedDB) as IdbFactory | undefined;
+  const factory = (options.indexedDB ?? (globalThis as { indexedDB?: unknown }).indexedDB) as
+    IdbFactory | undefined;
   if (factory == null || typeof factory.open !== 'function') {
     throw new NetAugError('IO', 'indexedDbCheckpointStore: this runtime has no IndexedDB', {
       hint: 'use it in a browser; in Node pass runDir (files) or memoryCheckpointStore()',
@@ -112,7 +113,10 @@ export function indexedDbCheckpointStore(
         const tx = db.transaction(OBJECT_STORE, 'readwrite');
         const store = tx.objectStore(OBJECT_STORE);
         for (const e of entries)
-          store.put(typeof e.bytes === 'string' ? new TextEncoder().encode(e.bytes) : e.bytes.slice(), key(e.name));
+          store.put(
+            typeof e.bytes === 'string' ? new TextEncoder().encode(e.bytes) : e.bytes.slice(),
+            key(e.name),
+          );
         tx.oncomplete = () => resolve();
         const fail = () =>
           reject(

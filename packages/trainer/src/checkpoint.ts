@@ -51,7 +51,11 @@ export function fileCheckpointStore(dir: string): CheckpointStore {
     read: async (name) => (fs.existsSync(file(name)) ? fs.readFileSync(file(name)) : null),
     write: async (entries, options = {}) => {
       if (entries.length === 1) writeFileAtomicSync(file(entries[0].name), entries[0].bytes, options);
-      else writeFilesAtomicSync(entries.map((e) => ({ file: file(e.name), bytes: e.bytes })), options);
+      else
+        writeFilesAtomicSync(
+          entries.map((e) => ({ file: file(e.name), bytes: e.bytes })),
+          options,
+        );
     },
   };
 }

@@ -61,9 +61,9 @@ test('checkpoints in a store: the same bytes as the Node run folder, the same fi
   // the in-memory run state: history, the per-step losses of the callback, the final model as model.nair
   expect(browser.history.map((r) => r.epoch)).toEqual([0, 1]);
   expect(losses).toHaveLength(2 * browser.trainLoader.batchesPerEpoch);
-  expect(Buffer.from(encodeModelIR(browser.finalModel!)).equals(fs.readFileSync(path.join(dir, 'model.nair')))).toBe(
-    true,
-  );
+  expect(
+    Buffer.from(encodeModelIR(browser.finalModel!)).equals(fs.readFileSync(path.join(dir, 'model.nair'))),
+  ).toBe(true);
   expect(decodeCheckpoint(store.entries.get('checkpoint.bin')!).globalStep).toBe(losses.length);
 
   // a third epoch in one go vs a new trainer resuming from the store (browser) and from the folder (Node)
@@ -118,7 +118,9 @@ test('indexedDbCheckpointStore says where it cannot work (Node has no IndexedDB)
   expect(() => indexedDbCheckpointStore('run')).toThrow(
     expect.objectContaining({
       code: 'IO',
-      message: expect.stringMatching(/^indexedDbCheckpointStore: this runtime has no IndexedDB — use it in a browser/),
+      message: expect.stringMatching(
+        /^indexedDbCheckpointStore: this runtime has no IndexedDB — use it in a browser/,
+      ),
     }),
   );
 });

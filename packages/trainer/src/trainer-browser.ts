@@ -1,6 +1,11 @@
 import { TrainerCore, type TrainerOptions } from './trainer-core';
 
-export { trainerConfigSchema, type TrainerConfig, type TrainerOptions, type TrainSummary } from './trainer-core';
+export {
+  trainerConfigSchema,
+  type TrainerConfig,
+  type TrainerOptions,
+  type TrainSummary,
+} from './trainer-core';
 
 /**
  * Browser build of the trainer: the same training as in Node (channel sorting, the steps, BN re-estimation and

@@ -265,8 +265,12 @@ export class TrainerCore {
       );
     }
     if (checkpointStore != null && typeof checkpointStore.write !== 'function')
-      throw new NetAugError('INVALID_CONFIG', 'Trainer option checkpointStore must implement CheckpointStore');
-    this.checkpointStore = checkpointStore ?? (this.config.runDir ? io!.store(this.config.runDir) : undefined);
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        'Trainer option checkpointStore must implement CheckpointStore',
+      );
+    this.checkpointStore =
+      checkpointStore ?? (this.config.runDir ? io!.store(this.config.runDir) : undefined);
     this.supernet = supernet;
     this.trainLoader = trainLoader;
     this.valLoader = valLoader;
@@ -365,9 +369,13 @@ export class TrainerCore {
       },
       saveCheckpoint: (file) => {
         if (!this.io)
-          throw new NetAugError('INVALID_CONFIG', `saveCheckpoint('${file}') needs a file system (Node build)`, {
-            hint: 'in a browser, checkpoints go to the trainer option checkpointStore',
-          });
+          throw new NetAugError(
+            'INVALID_CONFIG',
+            `saveCheckpoint('${file}') needs a file system (Node build)`,
+            {
+              hint: 'in a browser, checkpoints go to the trainer option checkpointStore',
+            },
+          );
         this.io.saveCheckpointFile(file, this.checkpointData());
       },
     };

@@ -18,7 +18,10 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
     throw new NetAugError(
       res.status === 404 ? 'DATA_NOT_FOUND' : 'IO',
       `Cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim(),
-      { hint: 'serve the file at this URL (see the README of @netaug/data, "In a browser")', details: { file: url } },
+      {
+        hint: 'serve the file at this URL (see the README of @netaug/data, "In a browser")',
+        details: { file: url },
+      },
     );
   }
   return new Uint8Array(await res.arrayBuffer());
@@ -37,14 +40,20 @@ export async function gunzipIfGzip(bytes: Uint8Array, name: string): Promise<Uin
     });
   }
   try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new NetAugError('DATA_FORMAT', `${name}: corrupt or truncated gzip stream (${(e as Error).message})`, {
-      cause: e,
-      hint: 'download the file again',
-      details: { file: name },
-    });
+    throw new NetAugError(
+      'DATA_FORMAT',
+      `${name}: corrupt or truncated gzip stream (${(e as Error).message})`,
+      {
+        cause: e,
+        hint: 'download the file again',
+        details: { file: name },
+      },
+    );
   }
 }
 
@@ -57,7 +66,11 @@ export async function fetchIdxFile(url: string): Promise<IdxArray> {
  * Fetches an images IDX file (`N×H×W` or `N×H×W×C`) and a labels IDX file (`N`), raw or gzip, into an
  * in-memory dataset (HWC, scaled to [0, 1] by `get`): `loadIdx` over `fetch`, for browsers (and Node ≥ 20).
  */
-export async function fetchIdx(imagesUrl: string, labelsUrl: string, options: IdxOptions = {}): Promise<MemoryDataset> {
+export async function fetchIdx(
+  imagesUrl: string,
+  labelsUrl: string,
+  options: IdxOptions = {},
+): Promise<MemoryDataset> {
   const [images, labels] = await Promise.all([fetchIdxFile(imagesUrl), fetchIdxFile(labelsUrl)]);
   return idxDataset(images, labels, imagesUrl, labelsUrl, options);
 }

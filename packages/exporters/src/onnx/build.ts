@@ -287,7 +287,6 @@ export function buildOnnx(irIn: ModelIR, options: OnnxExportOptions = {}): Uint8
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
-
 /** Graph output names, in the order of the IR outputs (see {@link OnnxExportOptions}); checked for clashes. */
 function onnxOutputNames(
   ir: ModelIR,

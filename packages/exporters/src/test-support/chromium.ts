@@ -142,7 +142,9 @@ export async function runPage<T>(options: RunPageOptions): Promise<PageRun<T>> {
     });
     const exited = new Promise<never>((_, reject) =>
       chrome!.once('exit', (code, signal) =>
-        reject(new Error(`Chromium exited (code ${code}, signal ${signal}) before the page posted its result`)),
+        reject(
+          new Error(`Chromium exited (code ${code}, signal ${signal}) before the page posted its result`),
+        ),
       ),
     );
     return { result: await Promise.race([result, timeout, exited]), files };

@@ -63,7 +63,12 @@ chromiumTest('a LayersModel export loads in headless Chromium and matches runMod
       }
       return null;
     };
-    const { result: r } = await runPage<{ ok: boolean; outputs?: number[]; error?: string; backend?: string }>({
+    const { result: r } = await runPage<{
+      ok: boolean;
+      outputs?: number[];
+      error?: string;
+      backend?: string;
+    }>({
       route,
       page: '/index.html',
     });

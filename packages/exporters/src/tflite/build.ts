@@ -63,7 +63,6 @@ export function buildTfliteModel(ir: ModelIR, options: TfliteExportOptions = {})
   return model;
 }
 
-
 function addProbe(model: TflModel, name: string, int8: boolean): void {
   const sg = model.subgraph;
   const t = sg.tensors.findIndex((x) => x.name === name || x.name === `${name}/int8`);
