@@ -75,7 +75,7 @@ chromiumTest(
           };
         },
         page: `/index.html?backend=wasm&steps=${STEPS}&batch=${BATCH}&val=256&seed=0&report=/result`,
-        timeoutMs: 150_000,
+        timeoutMs: 200_000,
       });
       expect(r.error).toBeUndefined();
       expect(r.ok).toBe(true);
@@ -140,5 +140,5 @@ chromiumTest(
       fs.rmSync(out, { recursive: true, force: true });
     }
   },
-  240_000,
+  280_000,
 );

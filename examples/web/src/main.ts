@@ -51,7 +51,8 @@ interface Settings {
 
 function settingsFrom(form: HTMLFormElement | null): Settings {
   const f = form ? new FormData(form) : null;
-  const backend = (f?.get('backend') as string | null) || params.get('backend') || '';
+  // the form when it was submitted ('' = auto), else the URL
+  const backend = f ? String(f.get('backend') ?? '') : (params.get('backend') ?? '');
   if (backend && !(BROWSER_BACKEND_NAMES as readonly string[]).includes(backend))
     throw new Error(`backend must be one of ${BROWSER_BACKEND_NAMES.join(', ')}, got '${backend}'`);
   const batch = num('batch', 64);
@@ -98,8 +99,10 @@ function drawChart(
   for (const s of series) {
     const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
     if (s.dots)
-      for (const p of pts)
-        parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
+      s.values.forEach((v, i) => {
+        if (Number.isFinite(v))
+          parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"/>`);
+      });
     else
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
   }
@@ -319,6 +322,12 @@ async function start(form: HTMLFormElement | null): Promise<void> {
   }
 }
 
+// the form starts from the URL's settings
+for (const name of ['backend', 'epochs', 'images']) {
+  const v = params.get(name);
+  const field = $<HTMLFormElement>('#form').elements.namedItem(name) as HTMLInputElement | null;
+  if (v != null && field) field.value = v;
+}
 $<HTMLFormElement>('#form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void start(ev.target as HTMLFormElement);
