@@ -121,13 +121,24 @@ function pixelStats(ds: MemoryDataset): { mean: number; std: number } {
   return { mean, std: Math.sqrt(s2 / ds.pixels.length - mean * mean) };
 }
 
+/** Whether `r` is a path on this page's own origin (results never go to another site). */
+const isLocalPath = (r: string) => r.startsWith('/') && !r.startsWith('//');
+
+/** The `report` parameter, or null; it must be a path on this origin. */
+function reportPath(): string | null {
+  const r = params.get('report');
+  if (r == null) return null;
+  if (!isLocalPath(r)) throw new Error(`report must be a path on this origin (like /result), got '${r}'`);
+  return r;
+}
+
 async function post(url: string, body: string | Uint8Array): Promise<void> {
   // the exporters' bytes are backed by plain ArrayBuffers (the DOM types also admit shared ones)
   await fetch(url, { method: 'POST', body: body as string | Uint8Array<ArrayBuffer> });
 }
 
 async function run(settings: Settings): Promise<Record<string, unknown>> {
-  const report = params.get('report');
+  const report = reportPath();
   const backend = await initBackend({ prefer: settings.backend, fallback: settings.backend == null });
   const tensorsAtStart = tf.memory().numTensors;
   const kernels = backend.netaugKernels.length
@@ -315,7 +326,8 @@ async function start(form: HTMLFormElement | null): Promise<void> {
     const text = String((e as Error)?.stack ?? e);
     $('#status').textContent = `Failed: ${(e as Error)?.message ?? e}`;
     log(text);
-    const report = params.get('report');
+    const r = params.get('report');
+    const report = r != null && isLocalPath(r) ? r : null;
     if (report) await post(report, JSON.stringify({ ok: false, error: text }));
   } finally {
     button.disabled = false;

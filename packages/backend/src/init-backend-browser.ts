@@ -111,7 +111,7 @@ export async function initBackend(
       if (name === requested && !options.fallback) {
         throw new NetAugError('BACKEND_UNAVAILABLE', `Backend '${name}' could not be started: ${failure}`, {
           hint: failure.startsWith('not registered')
-            ? `import '${BROWSER_BACKEND_PACKAGES[name]}' before initBackend(), pick another backend, or pass fallback: true`
+            ? `import ${BROWSER_BACKEND_PACKAGES[name]} before initBackend(), pick another backend, or pass fallback: true`
             : 'pick another backend, or pass fallback: true',
           details: { tried },
         });
@@ -167,7 +167,7 @@ async function webgpuMissing(): Promise<string | null> {
 async function activate(name: BrowserBackendName): Promise<string | null> {
   try {
     if (tf.findBackendFactory(name) == null)
-      return `not registered: import '${BROWSER_BACKEND_PACKAGES[name]}' before initBackend()`;
+      return `not registered: import ${BROWSER_BACKEND_PACKAGES[name]} before initBackend()`;
     if (name === 'webgpu') {
       const missing = await webgpuMissing();
       if (missing != null) return missing;

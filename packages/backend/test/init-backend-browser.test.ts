@@ -25,10 +25,10 @@ test('default order: webgpu and webgl are skipped as not imported, wasm (importe
     ['wasm', true],
   ]);
   expect(r.tried[0].reason).toBe(
-    "not registered: import '@tensorflow/tfjs-backend-webgpu' before initBackend()",
+    'not registered: import @tensorflow/tfjs-backend-webgpu before initBackend()',
   );
   expect(r.tried[1].reason).toBe(
-    "not registered: import '@tensorflow/tfjs-backend-webgl' before initBackend()",
+    'not registered: import @tensorflow/tfjs-backend-webgl before initBackend()',
   );
   expect(r.reason).toBe('first backend that started');
   expect(r.gradients).toBe(true);
@@ -49,7 +49,9 @@ test('a preferred backend that is not imported fails with BACKEND_UNAVAILABLE na
   expect(isNetAugError(err)).toBe(true);
   expect((err as { code: string }).code).toBe('BACKEND_UNAVAILABLE');
   expect((err as Error).message).toContain("Backend 'webgl' could not be started: not registered");
-  expect((err as { hint: string }).hint).toContain("import '@tensorflow/tfjs-backend-webgl'");
+  expect((err as { hint: string }).hint).toContain(
+    'import @tensorflow/tfjs-backend-webgl before initBackend()',
+  );
   const r = await initBackend({ prefer: 'webgl', fallback: true });
   expect(r.tried.map((t) => t.name)).toEqual(['webgl', 'webgpu', 'wasm']);
   expect(r.name).toBe('wasm');
