@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './optional';
 export * from './rng';
 export * from './make-divisible';
 export * from './model-ir';

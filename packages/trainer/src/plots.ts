@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NetAugError } from '@netaug/core';
+import { NetAugError, loadOptional } from '@netaug/core';
 import { writeFilesAtomic } from '@netaug/core/node';
 import { readSteps, type StepRecord } from './callbacks/step-logger';
 import type { EpochRecord } from './metrics';
@@ -9,15 +9,16 @@ type Row = Record<string, string | number>;
 
 /**
  * Renders a Vega-Lite spec to SVG (vega View, no browser) and PNG (sharp); writes `<out>.svg` and `<out>.png`
- * together, atomically.
+ * together, atomically. vega, vega-lite and sharp are optional dependencies, loaded here: without one of them,
+ * `MISSING_DEPENDENCY` naming it.
  */
 export async function renderPlot(
   spec: Record<string, unknown>,
   out: string,
 ): Promise<{ svg: string; png: string }> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
-  const sharp = (await import('sharp')).default;
+  const vega = await loadOptional('vega', 'plotting', () => import('vega'));
+  const vl = await loadOptional('vega-lite', 'plotting', () => import('vega-lite'));
+  const sharp = (await loadOptional('sharp', 'plotting (PNG)', () => import('sharp'))).default;
   const compiled = vl.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();

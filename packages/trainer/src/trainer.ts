@@ -147,6 +147,8 @@ export interface TrainSummary {
   seconds: number;
   stepsPerSecond: number;
   files: string[];
+  /** Why no plots were written although `plots` was on (an optional plotting package is not installed). */
+  plotsSkipped?: string;
 }
 
 const CHECKPOINT = 'checkpoint.bin';
@@ -800,8 +802,15 @@ export class Trainer {
     };
     if (runDir) {
       if (this.config.plots && this.history.length > 0) {
-        const written = await plotRun(runDir, this.history);
-        files.push(...written.map((f) => path.basename(f)));
+        try {
+          const written = await plotRun(runDir, this.history);
+          files.push(...written.map((f) => path.basename(f)));
+        } catch (e) {
+          // the plotting stack is optional: the run stays complete (plots can be drawn later from metrics.jsonl)
+          if (!isNetAugError(e) || e.code !== 'MISSING_DEPENDENCY') throw e;
+          summary.plotsSkipped = e.message;
+          process.emitWarning(`plots skipped: ${e.message}`, { code: 'NETAUG_PLOTS_SKIPPED' });
+        }
       }
       files.push(METRICS, 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
       if (this.callbacks.some((c) => c.name === 'stepLogger')) files.push('steps.jsonl');
