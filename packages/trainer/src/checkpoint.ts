@@ -1,6 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NetAugError, type LoaderState, type RngState } from '@netaug/core';
+import {
+  NetAugError,
+  decodeBinaryJson,
+  encodeBinaryJson,
+  type LoaderState,
+  type RngState,
+} from '@netaug/core';
 import { writeFileAtomicSync, writeFilesAtomicSync } from '@netaug/core/node';
 import type { OptimizerState, TensorData } from './optimizers/optimizer';
 import type { EpochRecord } from './metrics';
@@ -50,52 +56,21 @@ export type CheckpointEpochRecord = Omit<EpochRecord, 'seconds'> & { seconds?: n
 
 const MAGIC = 0x4b43414e; // "NACK" little-endian
 
-/** Serialises a checkpoint: magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data. */
+/**
+ * Serialises a checkpoint in the project's binary container ({@link encodeBinaryJson} of @netaug/core, as
+ * `.nair` files): `NACK` magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data.
+ */
 export function encodeCheckpoint(data: CheckpointData): Buffer {
-  const chunks: Float32Array[] = [];
-  let offset = 0;
-  const json = JSON.stringify(data, (_k, v) => {
-    if (v instanceof Float32Array) {
-      chunks.push(v);
-      const ref = { $f32: offset, length: v.length };
-      offset += v.length;
-      return ref;
-    }
-    return v;
-  });
-  const text = Buffer.from(json, 'utf8');
-  const head = 8 + text.length;
-  const pad = (4 - (head % 4)) % 4;
-  const out = Buffer.alloc(head + pad + offset * 4);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(text.length, 4);
-  text.copy(out, 8);
-  let pos = head + pad;
-  for (const c of chunks) {
-    for (let i = 0; i < c.length; i++, pos += 4) out.writeFloatLE(c[i], pos);
-  }
-  return out;
+  const bytes = encodeBinaryJson(MAGIC, data);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Parses what {@link encodeCheckpoint} wrote; throws NetAugError `CHECKPOINT` on anything else. */
 export function decodeCheckpoint(buf: Buffer): CheckpointData {
-  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC)
-    throw new NetAugError('CHECKPOINT', 'Not a NetAug checkpoint (bad magic)');
-  const len = buf.readUInt32LE(4);
-  const head = 8 + len;
-  if (head > buf.length) throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (header)');
-  const base = head + ((4 - (head % 4)) % 4);
-  const data = JSON.parse(buf.subarray(8, head).toString('utf8'), (_k, v) => {
-    if (v && typeof v === 'object' && typeof v.$f32 === 'number') {
-      const start = base + v.$f32 * 4;
-      if (start + v.length * 4 > buf.length)
-        throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (tensors)');
-      const a = new Float32Array(v.length);
-      for (let i = 0; i < v.length; i++) a[i] = buf.readFloatLE(start + i * 4);
-      return a;
-    }
-    return v;
-  }) as CheckpointData;
+  const data = decodeBinaryJson<CheckpointData>(MAGIC, buf, {
+    code: 'CHECKPOINT',
+    what: 'NetAug checkpoint',
+  });
   if (data.format !== 'netaug-checkpoint' || data.version !== 1) {
     throw new NetAugError('CHECKPOINT', `Unsupported checkpoint format ${data.format} v${data.version}`);
   }

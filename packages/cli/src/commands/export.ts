@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXPORT_FORMATS } from '@netaug/core';
 import type { Output } from '../output';
 import { humanBytes, humanCount } from '../output';
 import { parsePositiveInt } from '../parse';
@@ -16,7 +17,7 @@ interface ExportFlags {
   json?: boolean;
 }
 
-const FORMATS = ['tfjs', 'onnx', 'tflite', 'tflite-int8'] as const;
+const FORMATS = EXPORT_FORMATS;
 
 export function registerExport(program: Command, io: Output): void {
   program

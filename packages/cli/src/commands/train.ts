@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BACKEND_NAMES, orList } from '@netaug/core';
 import { resolveRunConfig } from '../run/load-config';
 import { PRESETS } from '../run/presets';
 import type { RunConfigInput } from '../run/run-config';
@@ -127,7 +128,7 @@ export function addRunOptions(cmd: Command): Command {
       nonNegative('--diverge-factor'),
     )
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
-    .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--backend <name>', `${orList(['auto', ...BACKEND_NAMES])} (also NETAUG_BACKEND)`)
     .option(
       '--native-threads <n>',
       'threads of the native backend (default: env NETAUG_THREADS, else every core)',

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { NetAugError, profile } from '@netaug/core';
+import { EXPORT_FORMAT_FILES, NetAugError, profile, type ExportFormat } from '@netaug/core';
 import { setupBackend } from './backend';
 import { readRunFolder } from './read-run';
 import { loadRunEvalData } from './run-eval-data';
 import { runPreprocessing } from './predict-run';
 import { deployFigures } from './deploy';
 
-export type ExportFormatName = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
+export type ExportFormatName = ExportFormat;
 
 export interface ExportRunOptions {
   run: string;
@@ -44,12 +44,7 @@ export interface ExportRunResult {
   cHeader?: string;
 }
 
-const FILE: Record<ExportFormatName, string> = {
-  tfjs: 'model.json',
-  onnx: 'model.onnx',
-  tflite: 'model.tflite',
-  'tflite-int8': 'model_int8.tflite',
-};
+const FILE = EXPORT_FORMAT_FILES;
 
 /** Exports a run's tiny model (model.nair) to one format; optionally verifies it in its runtime on real images. */
 export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {

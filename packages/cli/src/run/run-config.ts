@@ -1,4 +1,4 @@
-import { NetAugError } from '@netaug/core';
+import { BACKEND_NAMES, NetAugError } from '@netaug/core';
 import { z } from 'zod';
 
 /**
@@ -109,7 +109,7 @@ export const runConfigSchema = z
     sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),
     seed: z.number().int().default(0),
     /** tfjs backend: auto (tensorflow → native → wasm → cpu), tensorflow, native, wasm or cpu. */
-    backend: z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', ...BACKEND_NAMES]).default('auto'),
     /** Threads of the native backend's kernels (default: env NETAUG_THREADS, else every core). */
     nativeThreads: z.number().int().positive().optional(),
     /**
