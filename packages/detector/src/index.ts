@@ -34,6 +34,13 @@ export {
   type DetectionStepResult,
 } from './step';
 export {
+  DetectionLoader,
+  detectionTask,
+  type DetectionLoaderBatch,
+  type DetectionLoaderOptions,
+  type DetectionTaskOptions,
+} from './task';
+export {
   trainDetector,
   evaluateDetector,
   prepareImages,
