@@ -36,6 +36,8 @@ export {
 export {
   DetectionLoader,
   detectionTask,
+  evaluateOutputs,
+  type EvaluateOutputsOptions,
   type DetectionLoaderBatch,
   type DetectionLoaderOptions,
   type DetectionTaskOptions,

@@ -9,9 +9,10 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeModelIR, modelOutputs } from '@netaug/core';
 import { flipSample, loadEmbeddedScenes, type DetectionDataset } from '@netaug/detection';
+import { buildTfModel } from '@netaug/supernet';
 import { Trainer, type TrainSummary } from '@netaug/trainer';
 import { createDetector } from './detector';
-import { DetectionLoader, detectionTask, type DetectionLoaderBatch } from './task';
+import { DetectionLoader, detectionTask, evaluateOutputs, type DetectionLoaderBatch } from './task';
 import { evaluateDetector, prepareImages, type PreparedImages } from './train';
 import { useFastBackend } from './test-utils';
 
@@ -158,7 +159,7 @@ describe('detectionTask in the Trainer', () => {
     expect(tensors).toBe(0);
   });
 
-  it('the task’s evaluation equals evaluateDetector on the same detector and images', async () => {
+  it('the task’s evaluation equals evaluateDetector and evaluateOutputs of the extracted ModelIR', async () => {
     const det = createDetector({
       backbone: 'mobilenetv2-tiny',
       numClasses: 10,
@@ -182,6 +183,13 @@ describe('detectionTask in the Trainer', () => {
         count: 10,
       });
       expect(ref.detections.flat().length).toBeGreaterThan(0);
+      // the same figures from the extracted ModelIR run by the supernet's IR executor (as `netaug eval` does)
+      const model = buildTfModel(det.extract());
+      const fromIr = await evaluateOutputs((x) => model.predictOutputs(x), loader, det.levels, 10);
+      model.dispose();
+      expect(fromIr.metrics).toEqual(m);
+      expect(fromIr.detections).toHaveLength(10);
+      expect(tf.memory().numTensors).toBe(before);
     } finally {
       det.dispose();
     }

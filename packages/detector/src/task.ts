@@ -24,6 +24,7 @@ import {
 import type { EvaluateOptions, TaskMetrics, TaskStepInput, TrainerTask } from '@netaug/trainer';
 import { decodeRaw, type DetectorDecodeOptions } from './decode';
 import { Detector } from './detector';
+import type { Level } from './levels';
 import type { FcosLossOptions } from './losses';
 import { detectionStep } from './step';
 import type { TargetOptions } from './targets';
@@ -246,46 +247,79 @@ export function detectionTask(options: DetectionTaskOptions): TrainerTask {
       const detector = asDetector(supernet);
       const dl = asDetectionLoader(loader);
       detector.setActive('min');
-      const C = detector.numClasses;
-      const saved = dl.getState();
-      const dets: Detection[][] = [];
-      const gts: Box[][] = [];
-      let done = 0;
-      let images = 0;
-      try {
-        dl.setState({ ...saved, batch: 0 });
-        for await (const b of dl) {
-          const batch = b as DetectionLoaderBatch;
-          const levels = tf.tidy(() =>
-            detector.forwardLevels(tf.tensor4d(batch.images, batch.shape), { training: false }),
-          );
-          const flat = levels.map((t) => t.dataSync() as Float32Array);
-          tf.dispose(levels);
-          const n = batch.shape[0];
-          batch.indices.forEach((k, i) => {
-            const perLevel = flat.map((f) => f.subarray((i * f.length) / n, ((i + 1) * f.length) / n));
-            const lb = dl.images.letterbox[k];
-            dets.push(
-              decodeRaw(perLevel, detector.levels, C, { ...options.decode, letterbox: lb ?? undefined }),
-            );
-            gts.push(dl.groundTruth(k));
-          });
-          done++;
-          images += n;
-          await evalOptions.onProgress?.({ done, total: dl.batchesPerEpoch, images });
-        }
-      } finally {
-        dl.setState(saved);
-      }
-      const voc = evaluateVoc(gts, dets, { numClasses: C });
-      const coco = evaluateCoco(gts, dets, { numClasses: C });
-      return {
-        vocMAP: voc.mAP ?? 0,
-        cocoMAP: coco.mAP ?? 0,
-        cocoAP50: coco.AP50 ?? 0,
-        cocoAP75: coco.AP75 ?? 0,
-        count: images,
-      };
+      const { metrics } = await evaluateOutputs(
+        (x) => detector.forwardLevels(x, { training: false }),
+        dl,
+        detector.levels,
+        detector.numClasses,
+        { decode: options.decode, onProgress: evalOptions.onProgress },
+      );
+      return metrics;
     },
+  };
+}
+
+/** Options of {@link evaluateOutputs}. */
+export interface EvaluateOutputsOptions extends EvaluateOptions {
+  /** Decoding (defaults of `decodeRaw`). */
+  decode?: DetectorDecodeOptions;
+}
+
+/**
+ * Evaluates any model that gives a detector's per-level raw outputs — `Detector.forwardLevels`, or an exported
+ * ModelIR's `buildTfModel(ir).predictOutputs` — on one pass of an evaluation {@link DetectionLoader} (its
+ * position restored): decodes each image (`decodeRaw`, letterbox undone) and measures `vocMAP` (VOC mAP@0.5),
+ * `cocoMAP`, `cocoAP50` and `cocoAP75` against the loader's boxes (`count`: images). `predict` runs inside
+ * `tf.tidy`. Returns the figures and the detections of every image in loader order.
+ */
+export async function evaluateOutputs(
+  predict: (x: tf.Tensor4D) => tf.Tensor[],
+  loader: DetectionLoader,
+  levels: readonly Level[],
+  numClasses: number,
+  options: EvaluateOutputsOptions = {},
+): Promise<{ metrics: TaskMetrics; detections: Detection[][]; indices: number[] }> {
+  const saved = loader.getState();
+  const detections: Detection[][] = [];
+  const gts: Box[][] = [];
+  const indices: number[] = [];
+  let done = 0;
+  let images = 0;
+  try {
+    loader.setState({ ...saved, batch: 0 });
+    for await (const b of loader) {
+      const batch = b as DetectionLoaderBatch;
+      const outs = tf.tidy(() => predict(tf.tensor4d(batch.images, batch.shape)));
+      const flat = outs.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(outs);
+      const n = batch.shape[0];
+      batch.indices.forEach((k, i) => {
+        const perLevel = flat.map((f) => f.subarray((i * f.length) / n, ((i + 1) * f.length) / n));
+        const lb = loader.images.letterbox[k];
+        detections.push(
+          decodeRaw(perLevel, levels, numClasses, { ...options.decode, letterbox: lb ?? undefined }),
+        );
+        gts.push(loader.groundTruth(k));
+        indices.push(k);
+      });
+      done++;
+      images += n;
+      await options.onProgress?.({ done, total: loader.batchesPerEpoch, images });
+    }
+  } finally {
+    loader.setState(saved);
+  }
+  const voc = evaluateVoc(gts, detections, { numClasses });
+  const coco = evaluateCoco(gts, detections, { numClasses });
+  return {
+    metrics: {
+      vocMAP: voc.mAP ?? 0,
+      cocoMAP: coco.mAP ?? 0,
+      cocoAP50: coco.AP50 ?? 0,
+      cocoAP75: coco.AP75 ?? 0,
+      count: images,
+    },
+    detections,
+    indices,
   };
 }
