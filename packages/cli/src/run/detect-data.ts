@@ -102,7 +102,8 @@ export interface DetectRunData {
  * Loads the data of a detection run with the readers of `@netaug/detection` (`loadEmbeddedScenes`, `loadCoco`,
  * `loadVoc`, `loadYolo`): a test split where the data has one (scenes: its test split; COCO: the second file;
  * VOC: `ImageSets/Main/test.txt` against `trainval` (or `train`); YOLO: `images/val` or `images/test` against
- * `images/train`), else a seeded `valFraction` of the images held out as test data. Then `valSplit` training
+ * `images/train`), else a seeded `valFraction` of the images held out as test data. VOC classes: the 20 VOC
+ * classes in their usual order when every object is one of them, else the names found, sorted. Then `valSplit` training
  * images held out (seeded, the same for every seed), the first `subset` training images and the first `testSubset`
  * test images. `resolution` defaults to the largest side of the first training image, rounded up to a multiple
  * of 16 (the detector's largest stride).
@@ -134,12 +135,15 @@ export async function loadDetectRunData(cfg: RunConfig): Promise<DetectRunData> 
     source = spec.test ? `${spec.train},${spec.test}` : spec.train;
   } else if (spec.kind === 'voc') {
     need(spec.dir, 'VOC folder');
+    // the 20 VOC classes in their usual order when every object is one of them, else the names found, sorted
+    const found = (await det.loadVoc(spec.dir, { classNames: 'infer', checkImages: false })).classNames;
+    const classNames = found.every((n) => det.VOC_CLASSES.includes(n)) ? [...det.VOC_CLASSES] : found;
     const main = join(spec.dir, 'ImageSets', 'Main');
     if (existsSync(join(main, 'test.txt'))) {
       const trainSplit = existsSync(join(main, 'trainval.txt')) ? 'trainval' : 'train';
-      train = await det.loadVoc(spec.dir, { split: trainSplit, channels });
-      test = await det.loadVoc(spec.dir, { split: 'test', channels });
-    } else train = await det.loadVoc(spec.dir, { channels });
+      train = await det.loadVoc(spec.dir, { split: trainSplit, channels, classNames });
+      test = await det.loadVoc(spec.dir, { split: 'test', channels, classNames });
+    } else train = await det.loadVoc(spec.dir, { channels, classNames });
     source = spec.dir;
   } else {
     need(spec.dir, 'YOLO folder');
