@@ -152,7 +152,7 @@ const SPECS: Record<string, ExampleSpec> = {
   },
   '@netaug/detector': {
     selector: { after: '## Example' },
-    runtime: ['@tensorflow/tfjs-layers'], // gradient functions (optional peer)
+    // no tfjs-layers: trainDetector registers @netaug/backend's gradient functions
     check: ({ lines }) => {
       expect(lines).toEqual([
         'neck det.tower.0 det.tower.1 8:12x12 16:6x6', // choice points of neck and head; the two levels
@@ -360,12 +360,13 @@ for (const p of unbuilt) {
 
 /**
  * Files a package may publish besides dist/, README.md, LICENSE and package.json: the data package's embedded
- * subset and the detection package's embedded scenes, the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
+ * subset and the detection package's embedded scenes, the detector's C post-processing (c/), the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
  * (node-gyp builds them on install where no binary fits).
  */
 const EXTRA_FILES: Record<string, RegExp> = {
   '@netaug/data': /^assets\//,
   '@netaug/detection': /^assets\//,
+  '@netaug/detector': /^c\/[a-z_]+\.[ch]$/,
   '@netaug/cli': /^bin\/netaug\.js$/,
   '@netaug/backend-native': /^(binding\.gyp$|src\/native\/|scripts\/)/,
 };
