@@ -152,7 +152,7 @@ const SPECS: Record<string, ExampleSpec> = {
   },
   '@netaug/detector': {
     selector: { after: '## Example' },
-    runtime: ['@tensorflow/tfjs-layers'], // gradient functions (optional peer)
+    // no tfjs-layers: trainDetector registers @netaug/backend's gradient functions
     check: ({ lines }) => {
       expect(lines).toEqual([
         'neck det.tower.0 det.tower.1 8:12x12 16:6x6', // choice points of neck and head; the two levels
@@ -360,12 +360,13 @@ for (const p of unbuilt) {
 
 /**
  * Files a package may publish besides dist/, README.md, LICENSE and package.json: the data package's embedded
- * subset and the detection package's embedded scenes, the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
+ * subset and the detection package's embedded scenes, the detector's C post-processing (c/), the CLI's command stub (bin/netaug.js, which loads dist/), and the native backend's addon sources
  * (node-gyp builds them on install where no binary fits).
  */
 const EXTRA_FILES: Record<string, RegExp> = {
   '@netaug/data': /^assets\//,
   '@netaug/detection': /^assets\//,
+  '@netaug/detector': /^c\/[a-z_]+\.[ch]$/,
   '@netaug/cli': /^bin\/netaug\.js$/,
   '@netaug/backend-native': /^(binding\.gyp$|src\/native\/|scripts\/)/,
 };
@@ -434,6 +435,29 @@ describe.each(built.map((p) => [p.manifest.name, p] as const))('%s', (name, pkg)
     expect([...used].filter((d) => !declared.has(d))).toEqual([]);
   });
 
+  test('its published types import only what an install always brings (no optional package)', () => {
+    // a type import of an optional package breaks `tsc` with skipLibCheck: false when it is not installed (TS2307)
+    const m = pkg.manifest;
+    const optionalPeers = Object.entries(m.peerDependenciesMeta ?? {})
+      .filter(([, v]) => v.optional)
+      .map(([k]) => k);
+    const always = new Set([
+      m.name,
+      ...Object.keys(m.dependencies ?? {}),
+      ...Object.keys(m.peerDependencies ?? {}).filter((d) => !optionalPeers.includes(d)),
+    ]);
+    const { files, unpacked } = packed.get(name)!;
+    const bad: string[] = [];
+    for (const f of files.filter((x) => /^dist\/.*\.d\.(c|m)?ts$/.test(x))) {
+      const code = fs
+        .readFileSync(path.join(unpacked, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '') // doc comments may show example imports
+        .replace(/^\s*\/\/.*$/gm, '');
+      for (const dep of importedPackages(code)) if (!always.has(dep)) bad.push(`${f}: ${dep}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
   test('npm publish --dry-run succeeds and would publish the packed files', async () => {
     let r = await run('npm', ['publish', '--dry-run', '--json'], { cwd: pkg.dir, env });
     if (r.code !== 0 && /previously published version/.test(r.stdout + r.stderr)) {
@@ -487,6 +511,116 @@ describe.each(built.map((p) => [p.manifest.name, p] as const))('%s', (name, pkg)
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${describeRun('README example', r)}`);
     }
+    if (name === '@netaug/cli') fullCliKiB = diskKiB(path.join(project, 'node_modules'));
     fs.rmSync(project, { recursive: true, force: true }); // ~0.5 GB for the cli; keep the disk small
   });
 });
+
+/** Disk use of a folder in KiB (`du -sk`). */
+function diskKiB(dir: string): number {
+  const r = require('node:child_process').spawnSync('du', ['-sk', dir], { encoding: 'utf8' });
+  return Number(String(r.stdout).split(/\s/)[0]);
+}
+let fullCliKiB: number | undefined;
+
+/** The optional dependencies of the CLI's packages: what `npm install --omit=optional` leaves out. */
+const OPTIONAL = [
+  'sharp',
+  'onnxruntime-node',
+  '@litertjs/core',
+  'vega',
+  'vega-lite',
+  '@tensorflow/tfjs-layers',
+];
+
+const cliPkg = built.find((p) => p.manifest.name === '@netaug/cli');
+(cliPkg ? test : test.skip)(
+  '@netaug/cli with --omit=optional: trains and exports; what needs an optional package names it; MB measured',
+  async () => {
+    const project = fs.mkdtempSync(path.join(work, 'cli-lean-'));
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'try-lean', private: true }));
+    const tgz = (d: string) => packed.get(d)!.tarball;
+    const internal = internalClosure('@netaug/cli', manifests);
+    const install = await run(
+      'npm',
+      [
+        'install',
+        '--omit=optional',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+      ].concat([tgz('@netaug/cli'), ...internal.map(tgz)]),
+      { cwd: project, env, timeoutMs: 280000 },
+    );
+    assertOk('npm install --omit=optional', install);
+    const nm = path.join(project, 'node_modules');
+    expect(OPTIONAL.filter((d) => fs.existsSync(path.join(nm, d)))).toEqual([]);
+    const bin = path.join(nm, '.bin/netaug');
+    const cli = (args: string[]) => run(bin, args, { cwd: project, env, timeoutMs: 300000 });
+
+    // training needs none of them: the run is complete, the plots are skipped with a warning naming the package
+    const train = await cli(
+      ['train', '--preset', 'fmnist-tiny', '--subset', '512', '--test-subset', '500', '--epochs', '1'].concat(
+        ['--batch', '64', '--backend', 'wasm', '--out', 'run', '--plain'],
+      ),
+    );
+    assertOk('netaug train (lean install)', train);
+    expect(train.stderr).toMatch(
+      /plots skipped: plotting needs the optional package vega, which is not installed — npm install vega/,
+    );
+    const summary = JSON.parse(fs.readFileSync(path.join(project, 'run/summary.json'), 'utf8'));
+    expect(summary.epochs).toBe(1);
+    expect(summary.plotsSkipped).toMatch(/npm install vega$/);
+    // 512 images, one epoch (measured 0.21): above chance (0.1 ± 0.013 on 500 test images) by > 3.5 σ
+    expect(summary.final.test.top1).toBeGreaterThan(0.15);
+    for (const f of ['model.nair', 'metrics.jsonl', 'checkpoint.bin'])
+      expect(fs.existsSync(path.join(project, 'run', f))).toBe(true);
+
+    // exporting needs none either; verifying in ONNX Runtime does, and says so in one line
+    const exp = await cli(['export', '--run', 'run', '--format', 'onnx', '--out', 'exports']);
+    assertOk('netaug export (lean install)', exp);
+    expect(fs.statSync(path.join(project, 'exports/model.onnx')).size).toBeGreaterThan(1000);
+    const verify = await cli([
+      'export',
+      '--run',
+      'run',
+      '--format',
+      'onnx',
+      '--out',
+      'exports2',
+      '--verify',
+      '10',
+    ]);
+    expect(verify.code).not.toBe(0);
+    expect(verify.stderr).toMatch(
+      /needs the optional package onnxruntime-node, which is not installed — npm install onnxruntime-node/,
+    );
+    expect(verify.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    // reading an image folder needs sharp
+    for (const [cls, file] of [
+      ['a', '000084.png'],
+      ['b', '000092.png'],
+    ]) {
+      fs.mkdirSync(path.join(project, 'images', cls), { recursive: true });
+      fs.copyFileSync(
+        path.join(ROOT, 'packages/detection/assets/fashion-scenes/test/images', file),
+        path.join(project, 'images', cls, file),
+      );
+    }
+    const inspect = await cli(['data', 'inspect', 'images']);
+    expect(inspect.code).not.toBe(0);
+    expect(inspect.stderr).toMatch(
+      /needs the optional package sharp, which is not installed — npm install sharp/,
+    );
+
+    const leanKiB = diskKiB(nm);
+    console.log(
+      `@netaug/cli install size: ${JSON.stringify({ fullMiB: fullCliKiB && +(fullCliKiB / 1024).toFixed(1), leanMiB: +(leanKiB / 1024).toFixed(1) })}`,
+    );
+    if (fullCliKiB) expect(leanKiB).toBeLessThan(fullCliKiB);
+    fs.rmSync(project, { recursive: true, force: true });
+  },
+  600000,
+);

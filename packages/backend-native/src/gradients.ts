@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Kernel name of the fused ReLU6 gradient (the one @netaug/backend registers for wasm). */
-export const RELU6_GRAD = 'NetAugRelu6Grad';
+import { RELU6_GRAD } from '@netaug/core';
+
+/** Kernel name of the fused ReLU6 gradient (the one @netaug/backend registers for wasm; declared in @netaug/core). */
+export { RELU6_GRAD };
 
 /**
  * The ReLU6 gradient of @netaug/backend (`registerRelu6Gradient`): one `NetAugRelu6Grad` kernel on backends

@@ -1,6 +1,6 @@
 /**
- * Registers tfjs' gradient definitions: tfjs-core's Node bundle has none; the Node bundle of
- * @tensorflow/tfjs-layers registers all of them when loaded (as initBackend does when they are missing).
+ * Registers the gradient definitions training needs (tfjs-core's Node bundle has none): @netaug/backend's own,
+ * as initBackend does.
  */
 require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-layers');
+require('@netaug/backend').registerTrainingGradients();

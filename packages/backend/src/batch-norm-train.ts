@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { NetAugError } from '@netaug/core';
+import { BATCH_NORM_ACT_TRAIN, BATCH_NORM_ACT_TRAIN_GRAD, NetAugError } from '@netaug/core';
 import { bnBackward, bnForward } from './batch-norm-core';
 import {
   BATCH_NORM_TRAIN,
@@ -15,8 +15,7 @@ export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD };
  * `[act(y), mean, variance]`, the gradient kernel takes `{dy, x, y, gamma, mean, variance, dmean, dvariance}` with
  * `y` the forward's (activated) output and returns `[dx, dgamma, dbeta]`.
  */
-export const BATCH_NORM_ACT_TRAIN = 'NetAugBatchNormActTrain';
-export const BATCH_NORM_ACT_TRAIN_GRAD = 'NetAugBatchNormActTrainGrad';
+export { BATCH_NORM_ACT_TRAIN, BATCH_NORM_ACT_TRAIN_GRAD };
 
 /** Activations {@link batchNormTrain} can apply after the normalisation. */
 export type BatchNormActivation = 'relu' | 'relu6';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN } from '@netaug/core';
 import { isNetAugWasmKernel, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-gradient-kernels';
 
 /**
@@ -17,7 +18,7 @@ export function describeBackend(): string {
     parts.push(`netaug grad kernels ${ours.length}/${WASM_GRADIENT_KERNELS.length}`);
     if (isNetAugWasmKernel('Conv2DBackpropInput')) parts.push('fast 1×1 Conv2DBackpropInput');
     if (isNetAugWasmKernel('BatchMatMul')) parts.push('XNNPACK transposed matMul, zero-copy Identity/Cast');
-    if (isNetAugWasmKernel('NetAugBatchNormTrain')) parts.push('fused batchNormTrain');
+    if (isNetAugWasmKernel(BATCH_NORM_TRAIN)) parts.push('fused batchNormTrain');
   }
   // the GPU backends of a browser get none of this package's kernels: batch norm and gradients are tfjs ops
   if (name === 'webgl' || name === 'webgpu') parts.push('plain tfjs ops, no NetAug kernels');

@@ -12,6 +12,14 @@ export interface ProfileRequest {
   widthMults?: number[];
   expandFactors?: number[];
   config: string;
+  /** `detect`: the FCOS-style detector of @netaug/detector on this backbone (default: the classifier). */
+  task?: 'classify' | 'detect';
+}
+
+/** MACs and params of a part of a detector (the exported graph's: the shared head counted once per level). */
+export interface PartProfile {
+  params: number;
+  macs: number;
 }
 
 export interface ModelProfile extends Profile {
@@ -21,6 +29,34 @@ export interface ModelProfile extends Profile {
   config: string;
   /** Flash for the weights and peak activation RAM, float32 and int8 (see `deployFigures` in run/deploy.ts). */
   deploy: DeployFigures;
+  /**
+   * A detector: its levels and the figures of backbone, neck (`neck.*` nodes) and head (`det.*` nodes) — the head's
+   * conv weights are shared by the levels in the model but copied into each level's nodes of the exported graph,
+   * and `params` counts them as exported (once per level).
+   */
+  detector?: {
+    levels: { stride: number; height: number; width: number }[];
+    parts: { backbone: PartProfile; neck: PartProfile; head: PartProfile };
+  };
+}
+
+/** Sums a profile's layers into backbone, neck (`neck.*`) and head (`det.*`). */
+export function detectorParts(p: Profile): { backbone: PartProfile; neck: PartProfile; head: PartProfile } {
+  const parts = {
+    backbone: { params: 0, macs: 0 },
+    neck: { params: 0, macs: 0 },
+    head: { params: 0, macs: 0 },
+  };
+  for (const l of p.layers) {
+    const part = l.name.startsWith('neck.')
+      ? parts.neck
+      : l.name.startsWith('det.')
+        ? parts.head
+        : parts.backbone;
+    part.params += l.params;
+    part.macs += l.macs;
+  }
+  return parts;
 }
 
 /** Builds the supernet on the cpu backend, picks the config and profiles the extracted sub-network. */
@@ -36,6 +72,38 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   const { createSupernet, listModels } = await import('@netaug/supernet');
   // the resolution the model is profiled at in its paper, as the zoo records it
   const resolution = req.resolution ?? listModels().find((m) => m.name === req.model)?.paperResolution ?? 224;
+  if (req.task === 'detect') {
+    const { createDetector } = await import('@netaug/detector');
+    if (req.smallInput)
+      throw new UsageError('--small-input is for classifiers: the detector taps the ImageNet form');
+    const det = createDetector({
+      backbone: req.model,
+      numClasses: req.numClasses,
+      inputShape: [resolution, resolution, req.channels],
+      width: req.width,
+      widthMults: req.widthMults,
+      expandFactors: req.expandFactors,
+    });
+    try {
+      det.setActive(req.config as 'min' | 'max');
+      const ir = det.extract();
+      const p = profile(ir);
+      return {
+        model: req.model,
+        numClasses: req.numClasses,
+        smallInput: false,
+        config: req.config,
+        ...p,
+        deploy: deployFigures(ir),
+        detector: {
+          levels: det.levels.map((l) => ({ stride: l.stride, height: l.height, width: l.width })),
+          parts: detectorParts(p),
+        },
+      };
+    } finally {
+      det.dispose();
+    }
+  }
   const net = createSupernet(req.model, {
     numClasses: req.numClasses,
     inputShape: [resolution, resolution, req.channels],

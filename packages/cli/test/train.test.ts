@@ -294,7 +294,8 @@ describe('netaug train: bad input gives one line and exit 1', () => {
     };
     const fixtures = join(__dirname, 'fixtures', 'user-model');
     const spec = join(fixtures, 'small-conv.yaml');
-    const plugin = join(fixtures, 'blocks.mjs');
+    // the plugin is the custom-supernet example's block module (one copy of the block code)
+    const plugin = join(__dirname, '..', '..', '..', 'examples', 'custom-supernet', 'expand-conv.mjs');
     const prof = JSON.parse(
       netaug([
         'profile',

@@ -1,4 +1,5 @@
 import { NetAugError } from './errors';
+import type { Rng } from './rng';
 
 /**
  * How a supernet picks its active sub-network:
@@ -69,4 +70,41 @@ export function validateAugmentSpace(space: AugmentSpace): AugmentSpace {
 /** True when the argument is one of the {@link ActiveMode} names. */
 export function isActiveMode(x: unknown): x is ActiveMode {
   return typeof x === 'string' && (ACTIVE_MODES as readonly string[]).includes(x);
+}
+
+/** How many width and expand choice points a supernet has (the lengths of an {@link ActiveConfig}'s lists). */
+export interface ChoiceCounts {
+  width: number;
+  expand: number;
+}
+
+/**
+ * The config of `mode` in `space` — the one definition of what each mode means, used by supernets and
+ * schedulers alike: `min`/`max` take every factor's first/last value; `random` samples every width, then every
+ * expand factor; `min_w` fixes widths at 1.0 and samples expand factors; `min_e` samples widths and fixes expand
+ * factors at 1.0. Draws from `rng` in that order (widths first) and only for sampled lists, so a seed gives the
+ * same configs wherever it is called. Sampling modes without `rng` throw INVALID_ARGUMENT.
+ */
+export function sampleActiveConfig(
+  mode: ActiveMode,
+  space: AugmentSpace,
+  counts: ChoiceCounts,
+  rng?: Rng,
+): ActiveConfig {
+  if (!isActiveMode(mode))
+    throw new NetAugError('INVALID_ARGUMENT', `Unknown active mode '${String(mode)}'`, {
+      hint: `use one of ${ACTIVE_MODES.join(', ')}`,
+    });
+  const sampleWidth = mode === 'random' || mode === 'min_e';
+  const sampleExpand = mode === 'random' || mode === 'min_w';
+  if ((sampleWidth || sampleExpand) && !rng)
+    throw new NetAugError('INVALID_ARGUMENT', `the '${mode}' mode samples factors and needs an Rng`, {
+      hint: 'pass a seeded Rng (new Rng(seed))',
+    });
+  const list = (n: number, factors: readonly number[], sampled: boolean): number[] => {
+    const fixed = mode === 'max' ? factors[factors.length - 1] : factors[0];
+    return Array.from({ length: n }, () => (sampled ? rng!.choice(factors) : fixed));
+  };
+  const width = list(counts.width, space.widthMults, sampleWidth);
+  return { width, expand: list(counts.expand, space.expandFactors, sampleExpand) };
 }

@@ -12,6 +12,8 @@ export type NetAugErrorCode =
   | 'DATA_NOT_FOUND'
   | 'IO'
   | 'BACKEND_UNAVAILABLE'
+  /** An optional package a feature needs is not installed (the hint is the install command). */
+  | 'MISSING_DEPENDENCY'
   | 'UNSUPPORTED_OP'
   | 'NUMERIC'
   | 'CHECKPOINT'

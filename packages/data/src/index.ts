@@ -1,5 +1,6 @@
 export type { Image, DataFormat, DatasetSpec, ImageDecodeOptions, LabeledDataset } from './types';
 export { hasLabels } from './types';
+export { loadSharp, type Sharp } from './sharp';
 export { MemoryDataset } from './memory-dataset';
 export { loadIdx, readIdxFile, parseIdx, idxDataset, type IdxArray, type IdxOptions } from './readers/idx';
 export { fetchIdx, fetchIdxFile, fetchBytes, gunzipIfGzip } from './readers/idx-fetch';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp';
 import { NetAugError, type Shape3 } from '@netaug/core';
 import { findIdxPair, loadBuiltin, type BuiltinName } from './builtin';
 import { MemoryDataset } from './memory-dataset';
@@ -123,6 +123,7 @@ async function sampledStats(
 
 async function commonestShape(ds: ImageFilesDataset, channels: number, limit: number): Promise<Shape3> {
   const counts = new Map<string, number>();
+  const sharp = await loadSharp('inspecting image files');
   for (const p of ds.paths.slice(0, limit)) {
     try {
       const m = await sharp(p).metadata();

@@ -10,7 +10,6 @@
  *   node packages/detector/scripts/train-scenes.mjs [--epochs 30] [--lr 0.2] [--seed 0] [--only baseline|netaug]
  */
 import { parseArgs } from 'node:util';
-import '@tensorflow/tfjs-layers'; // gradient functions
 import { initBackend, describeBackend } from '@netaug/backend';
 import { loadEmbeddedScenes } from '@netaug/detection';
 import { trainDetector } from '../dist/index.mjs';

@@ -83,18 +83,57 @@ export function decodeDetections(
 }
 
 /**
+ * Raw detector outputs of one image: `Detector.forward`'s `L × (C + 5)` values, or one array per level, finest
+ * first, each `H_l · W_l · (C + 5)` values — the outputs of `Detector.extract()`'s ModelIR and of the models
+ * exported from it (NHWC `[1, H_l, W_l, C + 5]`).
+ */
+export type RawDetectorOutputs = ArrayLike<number> | readonly ArrayLike<number>[];
+
+/** One image's raw outputs as one `L × (C + 5)` array (per-level arrays concatenated, checked against `levels`). */
+export function concatRawOutputs(
+  raw: RawDetectorOutputs,
+  levels: readonly Level[],
+  numClasses: number,
+): ArrayLike<number> {
+  if (!Array.isArray(raw) || (raw.length > 0 && typeof raw[0] === 'number')) return raw as ArrayLike<number>;
+  const perLevel = raw as readonly ArrayLike<number>[];
+  const K = numClasses + 5;
+  if (perLevel.length !== levels.length)
+    throw new NetAugError(
+      'SHAPE_MISMATCH',
+      `decode: ${perLevel.length} output arrays for ${levels.length} levels (strides ${levels.map((l) => l.stride).join(', ')})`,
+      { hint: "pass one array per level, finest first, in the order of the model's outputs" },
+    );
+  const out = new Float32Array(countLocations(levels) * K);
+  let o = 0;
+  perLevel.forEach((a, l) => {
+    const { height, width, stride } = levels[l];
+    if (a.length !== height * width * K)
+      throw new NetAugError(
+        'SHAPE_MISMATCH',
+        `decode: output ${l} (stride ${stride}) has ${a.length} values, expected ${height}×${width}×${K}`,
+        { hint: 'the levels must be those of the input size the model was exported for (levelLayout)' },
+      );
+    out.set(a, o);
+    o += a.length;
+  });
+  return out;
+}
+
+/**
  * The probabilities and pixel distances of raw detector outputs of one image (`L × (C + 5)` values, as
- * `Detector.forward` gives them, or an exported model would): `sigmoid` of the class and centerness logits,
- * `ltrb = exp(v) · stride` (`v` clipped to ±8, as in training).
+ * `Detector.forward` gives them, or one array per level, as an exported model does): `sigmoid` of the class and
+ * centerness logits, `ltrb = exp(v) · stride` (`v` clipped to ±8, as in training).
  */
 export function rawToMaps(
-  raw: ArrayLike<number>,
+  rawOutputs: RawDetectorOutputs,
   levels: readonly Level[],
   numClasses: number,
 ): { cls: Float32Array; centerness: Float32Array; ltrb: Float32Array } {
   const n = countLocations(levels);
   const C = numClasses;
   const K = C + 5;
+  const raw = concatRawOutputs(rawOutputs, levels, numClasses);
   if (raw.length !== n * K)
     throw new NetAugError(
       'SHAPE_MISMATCH',
@@ -116,9 +155,12 @@ export function rawToMaps(
   return { cls, centerness, ltrb };
 }
 
-/** {@link rawToMaps} then {@link decodeDetections}: raw outputs of one image to its detections. */
+/**
+ * {@link rawToMaps} then {@link decodeDetections}: raw outputs of one image (`forward`'s rows, or an exported
+ * model's per-level outputs) to its detections.
+ */
 export function decodeRaw(
-  raw: ArrayLike<number>,
+  raw: RawDetectorOutputs,
   levels: readonly Level[],
   numClasses: number,
   options: DetectorDecodeOptions = {},

@@ -189,8 +189,7 @@ describe('Detector', () => {
     x.dispose();
   });
 
-  it('is a Supernet: no ModelIR export yet, sorting keeps the function', () => {
-    expect(() => det.extract()).toThrow(/not supported yet/);
+  it('is a Supernet: sorting keeps the function', () => {
     const x = input(2, 11);
     det.setActive('max');
     const a = det.forward(x, { training: false });

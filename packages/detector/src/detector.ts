@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  MODEL_IR_SCHEMA_VERSION,
   NetAugError,
   Rng,
+  validateModelIR,
   type ActiveConfig,
   type ActiveMode,
   type AugmentSpace,
   type ChannelPermutation,
   type ForwardOptions,
+  type IRNode,
   type ModelIR,
   type NamedVariable,
   type Shape3,
@@ -72,6 +75,11 @@ export interface DetectorHeadPlan {
   tower: number[];
 }
 
+/** How the outputs of an extracted detector are laid out (`metadata.outputLayout` of {@link Detector.extract}). */
+export const DETECTOR_OUTPUT_LAYOUT =
+  'one output per level, finest first: [H, W, C + 5] NHWC; per location C class logits, 4 box values ' +
+  'log(ltrb / stride) (left, top, right, bottom), 1 centerness logit';
+
 function newVariable(
   name: string,
   values: Float32Array,
@@ -112,8 +120,8 @@ export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
  * with the same factors). `setActive('min')` is the tiny detector: the first channels of every layer.
  *
  * It implements `Supernet` so that the trainer's optimizers, BN re-estimation and channel sorting work on it;
- * `forward` returns the raw detection outputs `[N, L, C + 5]` rather than class logits, and `extract()` (ModelIR
- * export) is not available yet.
+ * `forward` returns the raw detection outputs `[N, L, C + 5]` rather than class logits, and `extract()` gives a
+ * ModelIR with one output per level.
  */
 export class Detector implements Supernet<tf.Tensor, tf.Variable> {
   readonly name: string;
@@ -411,15 +419,149 @@ export class Detector implements Supernet<tf.Tensor, tf.Variable> {
     return this.backbone.sortChannels();
   }
 
-  /** Not available yet: the detector's graph needs `upsample` and `concat` ModelIR nodes. */
+  /**
+   * The **active** sub-network (normally `setActive('min')`, the tiny detector) as a ModelIR (schema 1, weights
+   * sliced to the active channels and copied, batch norm as `batchNorm` nodes with the running statistics): the
+   * input, the backbone's nodes up to the last tapped block (the supernet's own names: `stem.conv`,
+   * `blocks.3.expand.bn`, …), then per level the lateral `neck.lateral.<l>.conv` / `.bn`, the top-down
+   * `neck.up.<l>` (`upsample`, nearest, `s_{l+1}/s_l`×) and `neck.add.<l>`, and the head once per level — the
+   * shared conv weights copied into each level's nodes `det.tower.<i>.dw.<l>`, `det.tower.<i>.pw.<l>` with that
+   * level's `det.tower.<i>.{dw,pw}.bn.<l>` and `….act.<l>` (ReLU) — ending in `det.pred.<l>` (1×1 conv with bias;
+   * the level's `det.scale.<l>` folded into its 4 box columns).
+   *
+   * Outputs (`ir.outputs`, one per level, finest first): `det.pred.<l>`, `[H_l, W_l, C + 5]` NHWC — per location
+   * (row-major) the `C` class logits, the 4 box values `v = log(ltrb / stride)` (left, top, right, bottom; the
+   * scale applied) and the centerness logit: exactly `forwardLevels`' outputs. The per-image values of the
+   * outputs, concatenated in order, are `forward`'s `[L, C + 5]` rows, which `decodeRaw` decodes (it also
+   * takes the per-level arrays). `numClasses` is `C`; `metadata` has `task: 'detection'`, `strides` (JSON) and
+   * `outputLayout` besides the supernet's name, active config and augment space.
+   */
   extract(): ModelIR {
-    throw new NetAugError(
-      'UNSUPPORTED_OP',
-      `${this.name}: ModelIR export of detectors is not supported yet`,
-      {
-        hint: 'the FPN-lite neck needs upsample/concat IR ops; train and evaluate with @netaug/detector meanwhile',
+    this.assertAlive();
+    const nodes: IRNode[] = [];
+    const sink = {
+      push(node: IRNode): string {
+        nodes.push(node);
+        return node.name;
       },
-    );
+    };
+    const plan = this.backbone.getActivePlan();
+    const plans: BlockPlan[] = [plan.stemPlan, ...plan.blocks];
+    const { neck, tower } = this.headPlan;
+    const C = this.numClasses;
+    const K = C + 5;
+    let x = sink.push({ op: 'input', name: 'input', inputs: [], shape: [...this.inputShape] });
+    const feats: { name: string; channels: number }[] = [];
+    this.backboneLayers.forEach((block, i) => {
+      x = block.emit(sink, x, plans[i]);
+      this.taps.forEach((t, l) => {
+        if (t === i) feats[l] = { name: x, channels: plans[i].out };
+      });
+    });
+    const same = { strides: [1, 1] as [number, number], padding: 'same' as const };
+    const lat = feats.map((f, l) => {
+      const { conv, bn } = this.laterals[l];
+      const c = sink.push({
+        op: 'conv2d',
+        name: conv.name,
+        inputs: [f.name],
+        ...same,
+        ...conv.export(f.channels, neck),
+      });
+      return sink.push({ op: 'batchNorm', name: bn.name, inputs: [c], ...bn.export(neck) });
+    });
+    const p: string[] = new Array(lat.length);
+    for (let l = lat.length - 1; l >= 0; l--) {
+      if (l === lat.length - 1) {
+        p[l] = lat[l];
+        continue;
+      }
+      const f = this.strides[l + 1] / this.strides[l];
+      const up = sink.push({
+        op: 'upsample',
+        name: `neck.up.${l}`,
+        inputs: [p[l + 1]],
+        mode: 'nearest',
+        scale: [f, f],
+      });
+      p[l] = sink.push({ op: 'add', name: `neck.add.${l}`, inputs: [lat[l], up] });
+    }
+    const inPred = this.headDepth ? tower[this.headDepth - 1] : neck;
+    const predW = this.pred.export(inPred, K);
+    const outputs = p.map((h, l) => {
+      let y = h;
+      let c = neck;
+      this.tower.forEach((layer, i) => {
+        y = sink.push({
+          op: 'depthwiseConv2d',
+          name: `${layer.dw.name}.${l}`,
+          inputs: [y],
+          ...same,
+          ...layer.dw.export(c),
+        });
+        y = sink.push({ op: 'batchNorm', name: layer.dwBn[l].name, inputs: [y], ...layer.dwBn[l].export(c) });
+        y = sink.push({
+          op: 'activation',
+          name: `${layer.dw.name}.act.${l}`,
+          inputs: [y],
+          activation: 'relu',
+        });
+        y = sink.push({
+          op: 'conv2d',
+          name: `${layer.pw.name}.${l}`,
+          inputs: [y],
+          ...same,
+          ...layer.pw.export(c, tower[i]),
+        });
+        y = sink.push({
+          op: 'batchNorm',
+          name: layer.pwBn[l].name,
+          inputs: [y],
+          ...layer.pwBn[l].export(tower[i]),
+        });
+        y = sink.push({
+          op: 'activation',
+          name: `${layer.pw.name}.act.${l}`,
+          inputs: [y],
+          activation: 'relu',
+        });
+        c = tower[i];
+      });
+      // the level's scale folded into the 4 box columns of the predictor: (y·W + b)·s = y·(W·s) + b·s
+      const s = this.scales[l].variable.dataSync()[0];
+      const weight = Float32Array.from(predW.weight.data);
+      const bias = Float32Array.from(predW.bias!.data);
+      for (let k = C; k < C + 4; k++) {
+        for (let ci = 0; ci < inPred; ci++) weight[ci * K + k] *= s;
+        bias[k] *= s;
+      }
+      return sink.push({
+        op: 'conv2d',
+        name: `det.pred.${l}`,
+        inputs: [y],
+        ...same,
+        weight: { shape: [1, 1, inPred, K], data: weight },
+        bias: { shape: [K], data: bias },
+      });
+    });
+    return validateModelIR({
+      schemaVersion: MODEL_IR_SCHEMA_VERSION,
+      name: this.name,
+      inputShape: [...this.inputShape],
+      numClasses: C,
+      nodes,
+      output: outputs[0],
+      outputs,
+      metadata: {
+        supernet: this.name,
+        task: 'detection',
+        activeConfig: JSON.stringify(this.getActive()),
+        widthMults: JSON.stringify(this.space.widthMults),
+        expandFactors: JSON.stringify(this.space.expandFactors),
+        strides: JSON.stringify(this.strides),
+        outputLayout: DETECTOR_OUTPUT_LAYOUT,
+      },
+    });
   }
 
   dispose(): void {

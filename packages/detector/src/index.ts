@@ -14,6 +14,7 @@ export {
   Detector,
   createDetector,
   upsampleNearest,
+  DETECTOR_OUTPUT_LAYOUT,
   type DetectorOptions,
   type DetectorHeadPlan,
 } from './detector';
@@ -21,6 +22,8 @@ export {
   decodeDetections,
   decodeRaw,
   rawToMaps,
+  concatRawOutputs,
+  type RawDetectorOutputs,
   type DetectorDecodeOptions,
   type DetectionMaps,
 } from './decode';
@@ -30,6 +33,15 @@ export {
   type DetectionStepInput,
   type DetectionStepResult,
 } from './step';
+export {
+  DetectionLoader,
+  detectionTask,
+  evaluateOutputs,
+  type EvaluateOutputsOptions,
+  type DetectionLoaderBatch,
+  type DetectionLoaderOptions,
+  type DetectionTaskOptions,
+} from './task';
 export {
   trainDetector,
   evaluateDetector,

@@ -38,6 +38,11 @@ export interface DetectionStepInput {
   loss?: FcosLossOptions;
   /** Rescale the gradients when their global L2 norm exceeds this (default: no clipping). */
   clipGradNorm?: number;
+  /**
+   * Runs after the finite-loss check and before the update with the loss and terms; it may throw (the trainer's
+   * divergence guard does), and then nothing is updated.
+   */
+  check?: (r: { loss: number; terms: Record<string, number> }) => void;
 }
 
 /** What one step computed. */
@@ -142,6 +147,7 @@ export function detectionStep(input: DetectionStepInput): DetectionStepResult {
           hint: 'lower the learning rate or clip the gradients (clipGradNorm)',
           details: { reason: 'non-finite', loss, epoch, step, terms },
         });
+      input.check?.({ loss, terms });
       const list = Object.values(grads);
       const gradNorm = Math.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
       const clip = input.clipGradNorm;

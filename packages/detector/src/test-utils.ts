@@ -1,10 +1,11 @@
 /* Shared fixtures of the detector tests (not exported from the package). */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// registers tfjs gradient functions (tfjs-core alone has none)
-import '@tensorflow/tfjs-layers';
 import { Rng } from '@netaug/core';
-import { initBackend } from '@netaug/backend';
+import { initBackend, registerTrainingGradients } from '@netaug/backend';
+
+// the project's own gradient functions (tfjs-core alone registers none; no tfjs-layers needed)
+registerTrainingGradients();
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');

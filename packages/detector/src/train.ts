@@ -255,7 +255,8 @@ export interface TrainDetectorResult extends Omit<DetectorEvaluation, 'detection
  * weight decay 4e-5 as the classification recipe) with a cosine learning rate after a linear warm-up, batches in
  * a seeded order with seeded horizontal flips, {@link detectionStep} per batch, then BN re-estimation of the tiny
  * detector on the training images and {@link evaluateDetector} on `test`. Deterministic for a seed on a given
- * backend. Needs tfjs gradient functions (`@tensorflow/tfjs-layers`, loaded for you when installed).
+ * backend. Registers the gradient functions it needs (`registerTrainingGradients` of `@netaug/backend`, through
+ * `@netaug/trainer`'s `ensureGradients`).
  */
 export async function trainDetector(options: TrainDetectorOptions): Promise<TrainDetectorResult> {
   await ensureGradients();

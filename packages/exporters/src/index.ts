@@ -22,7 +22,7 @@ export {
   type TfjsModelJson,
   type WeightSpec,
 } from './tfjs/fs-io-handler';
-export { loadTfjsModel } from './tfjs/load';
+export { loadTfjsModel, type LoadedTfjsModel } from './tfjs/load';
 
 export { exportOnnx, buildOnnx, type OnnxExportOptions } from './onnx/export';
 export { importOnnx, type OnnxImportOptions, type OnnxImportResult } from './onnx/import';

@@ -1,6 +1,6 @@
 import { createRequire } from 'module';
 import * as path from 'path';
-import { NetAugError } from '@netaug/core';
+import { missingDependency } from '@netaug/core';
 
 /** `require` of this module (CommonJS build, jest), or one anchored at the working directory (ES-module build). */
 function localRequire(): NodeJS.Require {
@@ -10,19 +10,16 @@ function localRequire(): NodeJS.Require {
     : createRequire(path.join(process.cwd(), 'noop.js'));
 }
 
-/** Resolves an optional peer dependency or throws BACKEND_UNAVAILABLE saying how to install it. */
+/** Resolves an optional peer dependency or throws MISSING_DEPENDENCY saying how to install it. */
 export function resolveOptional(name: string, usedBy: string): string {
   try {
     return localRequire().resolve(name);
   } catch (e) {
-    throw new NetAugError('BACKEND_UNAVAILABLE', `${usedBy} needs the optional package ${name}`, {
-      hint: `npm install -D ${name}`,
-      cause: e,
-    });
+    throw missingDependency(name, usedBy, e);
   }
 }
 
-/** Loads an optional CommonJS peer dependency or throws BACKEND_UNAVAILABLE saying how to install it. */
+/** Loads an optional CommonJS peer dependency or throws MISSING_DEPENDENCY saying how to install it. */
 export function requireOptional<T>(name: string, usedBy: string): T {
   const file = resolveOptional(name, usedBy);
   return localRequire()(file) as T;

@@ -1,10 +1,15 @@
-import { NetAugError, validateModelIR, type ActivationKind, type IROp, type ModelIR } from '@netaug/core';
+import {
+  EXPORT_FORMATS,
+  NetAugError,
+  validateModelIR,
+  type ActivationKind,
+  type ExportFormat,
+  type IROp,
+  type ModelIR,
+} from '@netaug/core';
 
-/** The export targets of this package. */
-export type ExportFormat = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
-
-/** Export formats, in the order they are documented. */
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx', 'tflite', 'tflite-int8'];
+// the export targets of this package, declared once in @netaug/core (the CLI lists them without loading this one)
+export { EXPORT_FORMATS, type ExportFormat };
 
 const ALL_OPS: readonly IROp[] = [
   'input',

@@ -1,4 +1,10 @@
-import type { ActiveConfig, ActiveMode, Rng } from '@netaug/core';
+import {
+  sampleActiveConfig,
+  type ActiveConfig,
+  type ActiveMode,
+  type ChoiceCounts,
+  type Rng,
+} from '@netaug/core';
 import {
   augmentationSchema,
   parseConfig,
@@ -17,10 +23,7 @@ export interface AugmentationDecision {
 }
 
 /** Number of width and expand choice points of the supernet (`supernet.choices.width.length`, ...). */
-export interface ChoiceCounts {
-  width: number;
-  expand: number;
-}
+export type { ChoiceCounts };
 
 /**
  * Decides, per training step, which augmented models NetAug trains next to the tiny model:
@@ -60,14 +63,7 @@ export class AugmentationScheduler {
 
   /** One config of `mode`: per choice point a factor from the configured lists (1.0 where the mode fixes it). */
   sampleConfig(mode: AugmentationDecision['mode'], rng: Rng, choices: ChoiceCounts): ActiveConfig {
-    const { widthMults: W, expandFactors: E } = this.config;
-    const pick = (list: number[], fixed: 'min' | 'max' | 'random') =>
-      fixed === 'min' ? list[0] : fixed === 'max' ? list[list.length - 1] : rng.choice(list);
-    const wMode = mode === 'min_w' ? 'min' : mode === 'max' ? 'max' : 'random';
-    const eMode = mode === 'min_e' ? 'min' : mode === 'max' ? 'max' : 'random';
-    const width = Array.from({ length: choices.width }, () => pick(W, wMode));
-    const expand = Array.from({ length: choices.expand }, () => pick(E, eMode));
-    return { width, expand };
+    return sampleActiveConfig(mode, this.config, choices, rng);
   }
 
   /** Serialisable state (the resolved config; the scheduler keeps nothing else). */

@@ -1,6 +1,8 @@
 import {
   NetAugError,
+  ACTIVE_MODES,
   isActiveMode,
+  sampleActiveConfig,
   type ActiveConfig,
   type ActiveMode,
   type AugmentSpace,
@@ -89,25 +91,8 @@ export class ChoiceSpace {
 
   /** A config for a mode; sampling modes draw widths first, then expand factors, from `rng`. */
   sample(mode: ActiveMode, rng: Rng): ActiveConfig {
-    const { widthMults: W, expandFactors: E } = this.space;
-    const nw = this.widthNames.length;
-    const ne = this.expandNames.length;
-    const fill = (n: number, v: number) => new Array<number>(n).fill(v);
-    const draw = (n: number, list: number[]) => Array.from({ length: n }, () => rng.choice(list));
-    switch (mode) {
-      case 'min':
-        return { width: fill(nw, W[0]), expand: fill(ne, E[0]) };
-      case 'max':
-        return { width: fill(nw, W[W.length - 1]), expand: fill(ne, E[E.length - 1]) };
-      case 'random': {
-        const width = draw(nw, W);
-        return { width, expand: draw(ne, E) };
-      }
-      case 'min_w':
-        return { width: fill(nw, W[0]), expand: draw(ne, E) };
-      case 'min_e':
-        return { width: draw(nw, W), expand: fill(ne, E[0]) };
-    }
+    const counts = { width: this.widthNames.length, expand: this.expandNames.length };
+    return sampleActiveConfig(mode, this.space, counts, rng);
   }
 
   /**
@@ -125,7 +110,7 @@ export class ChoiceSpace {
         'INVALID_CONFIG',
         `an ActiveConfig must be { width: number[], expand: number[] }`,
         {
-          hint: `pass one of ${['min', 'max', 'random', 'min_w', 'min_e'].join(', ')} or a config returned by setActive()`,
+          hint: `pass one of ${ACTIVE_MODES.join(', ')} or a config returned by setActive()`,
         },
       );
     }

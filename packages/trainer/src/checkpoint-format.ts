@@ -1,4 +1,10 @@
-import { NetAugError, type LoaderState, type RngState } from '@netaug/core';
+import {
+  NetAugError,
+  decodeBinaryJson,
+  encodeBinaryJson,
+  type LoaderState,
+  type RngState,
+} from '@netaug/core';
 import type { OptimizerState, TensorData } from './optimizers/optimizer';
 import type { EpochRecord } from './metrics';
 
@@ -48,56 +54,17 @@ export type CheckpointEpochRecord = Omit<EpochRecord, 'seconds'> & { seconds?: n
 const MAGIC = 0x4b43414e; // "NACK" little-endian
 
 /**
- * Serialises a checkpoint: magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data (all
+ * Serialises a checkpoint in the project's binary container ({@link encodeBinaryJson} of @netaug/core, as `.nair`
+ * files): `NACK` magic, u32 JSON length, JSON (tensors as `{$f32: offset}`), padding, float32 data (all
  * little-endian). The bytes of `encodeCheckpoint` (Node), without `Buffer`.
  */
 export function encodeCheckpointBytes(data: CheckpointData): Uint8Array {
-  const chunks: Float32Array[] = [];
-  let offset = 0;
-  const json = JSON.stringify(data, (_k, v) => {
-    if (v instanceof Float32Array) {
-      chunks.push(v);
-      const ref = { $f32: offset, length: v.length };
-      offset += v.length;
-      return ref;
-    }
-    return v;
-  });
-  const text = new TextEncoder().encode(json);
-  const head = 8 + text.length;
-  const pad = (4 - (head % 4)) % 4;
-  const out = new Uint8Array(head + pad + offset * 4);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, text.length, true);
-  out.set(text, 8);
-  let pos = head + pad;
-  for (const c of chunks) {
-    for (let i = 0; i < c.length; i++, pos += 4) view.setFloat32(pos, c[i], true);
-  }
-  return out;
+  return encodeBinaryJson(MAGIC, data);
 }
 
 /** Parses what {@link encodeCheckpointBytes} wrote; throws NetAugError `CHECKPOINT` on anything else. */
 export function decodeCheckpoint(buf: Uint8Array): CheckpointData {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 8 || view.getUint32(0, true) !== MAGIC)
-    throw new NetAugError('CHECKPOINT', 'Not a NetAug checkpoint (bad magic)');
-  const len = view.getUint32(4, true);
-  const head = 8 + len;
-  if (head > buf.length) throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (header)');
-  const base = head + ((4 - (head % 4)) % 4);
-  const data = JSON.parse(new TextDecoder().decode(buf.subarray(8, head)), (_k, v) => {
-    if (v && typeof v === 'object' && typeof v.$f32 === 'number') {
-      const start = base + v.$f32 * 4;
-      if (start + v.length * 4 > buf.length)
-        throw new NetAugError('CHECKPOINT', 'Truncated checkpoint (tensors)');
-      const a = new Float32Array(v.length);
-      for (let i = 0; i < v.length; i++) a[i] = view.getFloat32(start + i * 4, true);
-      return a;
-    }
-    return v;
-  }) as CheckpointData;
+  const data = decodeBinaryJson<CheckpointData>(MAGIC, buf, { code: 'CHECKPOINT', what: 'NetAug checkpoint' });
   if (data.format !== 'netaug-checkpoint' || data.version !== 1) {
     throw new NetAugError('CHECKPOINT', `Unsupported checkpoint format ${data.format} v${data.version}`);
   }

@@ -10,6 +10,20 @@ export interface EvalMetrics {
   count: number;
 }
 
+/**
+ * What the evaluation of a {@link TrainerTask} measured: named figures of the tiny model (detection: `vocMAP`,
+ * `cocoMAP`, `cocoAP50`, `cocoAP75`, `count`). Classification records {@link EvalMetrics}.
+ */
+export type TaskMetrics = Record<string, number>;
+
+/** Figures of an evaluation: classification's {@link EvalMetrics}, or a task's own ({@link TaskMetrics}). */
+export type Metrics = EvalMetrics | TaskMetrics;
+
+/** True for classification figures (loss, top-1, top-5), false for a task's own. */
+export function isEvalMetrics(m: Metrics): m is EvalMetrics {
+  return typeof m.top1 === 'number' && typeof m.loss === 'number';
+}
+
 /** Options of {@link evaluate} and {@link evaluateModel}. */
 export interface EvaluateOptions {
   /**

@@ -2,7 +2,7 @@
  * Training with only @netaug/backend's own gradient functions (ensureGradients → registerTrainingGradients):
  * this file runs in its own jest module registry and never loads @tensorflow/tfjs-layers until the last test,
  * which loads it to compare against tfjs' own gradient functions. It deliberately does not import
- * ./test-utils (that one loads tfjs-layers).
+ * ./test-utils (that one registers our gradients when imported).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

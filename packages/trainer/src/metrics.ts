@@ -1,13 +1,17 @@
-import type { EvalMetrics } from './evaluate';
+import type { Metrics } from './evaluate';
 
 /** One line of `metrics.jsonl`: what an epoch did. */
 export interface EpochRecord {
   epoch: number;
   /** Learning rate of the epoch's last step. */
   lr: number;
-  train: { loss: number; top1: number; terms: Record<string, number> };
-  /** Tiny model on the validation loader (after BN re-estimation unless disabled). */
-  val?: EvalMetrics;
+  /** `top1`: of the tiny model on the training batches; absent for a task without accuracy (detection). */
+  train: { loss: number; top1?: number; terms: Record<string, number> };
+  /**
+   * Tiny model on the validation loader (after BN re-estimation unless disabled): loss, top-1 and top-5, or a
+   * task's own figures (detection: `vocMAP`, `cocoMAP`, …).
+   */
+  val?: Metrics;
   /** Wall-clock seconds of the epoch (training + evaluation). */
   seconds: number;
 }

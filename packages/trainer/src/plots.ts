@@ -1,23 +1,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NetAugError } from '@netaug/core';
+import { NetAugError, loadOptional } from '@netaug/core';
 import { writeFilesAtomic } from '@netaug/core/node';
 import { readSteps, type StepRecord } from './callbacks/step-logger';
+import { isEvalMetrics } from './evaluate';
 import type { EpochRecord } from './metrics';
 
 type Row = Record<string, string | number>;
 
 /**
  * Renders a Vega-Lite spec to SVG (vega View, no browser) and PNG (sharp); writes `<out>.svg` and `<out>.png`
- * together, atomically.
+ * together, atomically. vega, vega-lite and sharp are optional dependencies, loaded here: without one of them,
+ * `MISSING_DEPENDENCY` naming it.
  */
 export async function renderPlot(
   spec: Record<string, unknown>,
   out: string,
 ): Promise<{ svg: string; png: string }> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
-  const sharp = (await import('sharp')).default;
+  const vega = await loadOptional('vega', 'plotting', () => import('vega'));
+  const vl = await loadOptional('vega-lite', 'plotting', () => import('vega-lite'));
+  const sharp = (await loadOptional('sharp', 'plotting (PNG)', () => import('sharp'))).default;
   const compiled = vl.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();
@@ -159,27 +161,35 @@ export function plotData(
     }
   }
   const trainTop1 = 'tiny model, train top-1 (augmented training batches)';
-  if (steps.length > 0)
+  // a task without accuracy (detection) has no top-1 on its training steps
+  const stepTop1 = steps.every((s) => s.top1 !== undefined);
+  if (steps.length > 0 && stepTop1)
     accuracy.push(
       ...curve(
         trainTop1,
-        steps.map((s) => s.top1),
+        steps.map((s) => s.top1!),
       ),
     );
   for (const r of history) {
     const e = r.epoch + 1;
-    accuracy.push({
-      x: r.epoch + 0.5,
-      series: trainTop1,
-      kind: steps.length > 0 ? 'epoch' : 'epoch-line',
-      value: r.train.top1,
-    });
-    if (r.val) {
+    if (r.train.top1 !== undefined)
+      accuracy.push({
+        x: r.epoch + 0.5,
+        series: trainTop1,
+        kind: steps.length > 0 && stepTop1 ? 'epoch' : 'epoch-line',
+        value: r.train.top1,
+      });
+    if (r.val && isEvalMetrics(r.val)) {
       loss.push({ x: e, series: 'tiny model, validation', kind: 'epoch-line', value: r.val.loss });
       accuracy.push(
         { x: e, series: 'tiny model, validation top-1', kind: 'epoch-line', value: r.val.top1 },
         { x: e, series: 'tiny model, validation top-5', kind: 'epoch-line', value: r.val.top5 },
       );
+    } else if (r.val) {
+      // a task's figures (detection: vocMAP, cocoMAP, …), in the same plot
+      for (const [k, value] of Object.entries(r.val))
+        if (k !== 'count')
+          accuracy.push({ x: e, series: `tiny model, validation ${k}`, kind: 'epoch-line', value });
     }
   }
   return { loss, accuracy, window };

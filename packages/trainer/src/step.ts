@@ -38,6 +38,17 @@ export interface StepResult {
   record: StepContext['record'];
 }
 
+/** What a {@link TrainerTask}'s step computed: as {@link StepResult}, `correct` where the task has an accuracy. */
+export interface TaskStepResult {
+  loss: number;
+  /** Every loss term (`tiny`, `aug0`, …; augmented ones with α applied). */
+  terms: Record<string, number>;
+  correct?: number;
+  /** Images in the batch. */
+  size: number;
+  record?: StepContext['record'];
+}
+
 /** The criterion options after every strategy adjusted them. */
 export function criterionOptions(strategies: Strategy[]): CriterionOptions {
   return strategies.reduce<CriterionOptions>((o, s) => (s.criterion ? s.criterion(o) : o), {

@@ -1,14 +1,16 @@
 /* Shared fixtures of the trainer tests (not exported from the package). */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// registers tfjs gradient functions (tfjs-core alone has none; its own register module is ESM-only, which jest on Node 20 cannot load)
-import '@tensorflow/tfjs-layers';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { registerTrainingGradients } from '@netaug/backend';
 import { ArrayLoader } from './testing/array-loader';
 import { textureTask } from './testing/synthetic';
 import { TinySupernet, type TinySupernetOptions } from './testing/tiny-supernet';
+
+// the gradient functions training needs (tfjs-core alone registers none), as Trainer.fit's ensureGradients does
+registerTrainingGradients();
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');

@@ -247,7 +247,7 @@ describe('steps.jsonl and TensorBoard event files', () => {
       expect(s.loss).toBeCloseTo(s.terms.tiny + s.terms.aug0, 5);
       expect(s.images).toBe(16);
       expect(s.imagesPerSec).toBeCloseTo(s.images / s.seconds, 6);
-      expect(s.top1 * 16).toBeCloseTo(Math.round(s.top1 * 16), 10);
+      expect(s.top1! * 16).toBeCloseTo(Math.round(s.top1! * 16), 10);
       // netaug({ stopWidthEpoch: 1 }): 'random' in epoch 0, then 'min_w' (widths at the tiny model's)
       expect(s.aug!.mode).toBe(s.epoch === 0 ? 'random' : 'min_w');
       expect(s.aug!.configs).toHaveLength(1);
@@ -266,7 +266,7 @@ describe('steps.jsonl and TensorBoard event files', () => {
         6,
       );
       expect(r.train.top1).toBeCloseTo(
-        mean((s) => s.top1),
+        mean((s) => s.top1!),
         10,
       );
       expect(r.lr).toBe(mine[mine.length - 1].lr);
@@ -292,12 +292,12 @@ describe('steps.jsonl and TensorBoard event files', () => {
       const last = 4 * (e + 1) - 1;
       put('epoch/train_loss', last, r.train.loss);
       for (const [k, v] of Object.entries(r.train.terms)) put(`epoch/train_loss_${k}`, last, v);
-      put('epoch/train_top1', last, r.train.top1);
+      put('epoch/train_top1', last, r.train.top1!);
       put('epoch/lr', last, r.lr);
       put('epoch/val_loss', last, r.val!.loss);
       put('epoch/val_top1', last, r.val!.top1);
       put('epoch/val_top5', last, r.val!.top5);
-      put('epoch/fit_gap_top1', last, r.train.top1 - r.val!.top1);
+      put('epoch/fit_gap_top1', last, r.train.top1! - r.val!.top1);
     });
     // the final figures of the selected model, at the run's step count
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));

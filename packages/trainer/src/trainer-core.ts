@@ -5,6 +5,7 @@ import {
   encodeModelIR,
   isNetAugError,
   profile,
+  type Batch,
   type DataLoader,
   type ModelIR,
   type Supernet,
@@ -20,13 +21,55 @@ import {
   type CheckpointData,
   type CheckpointStore,
 } from './checkpoint-format';
-import { evaluate, type EvalMetrics } from './evaluate';
+import { evaluate, type EvalMetrics, type EvaluateOptions, type Metrics, type TaskMetrics } from './evaluate';
 import { metricAt, type EpochRecord } from './metrics';
 import { createOptimizer, type NamedOptimizer, type OptimizerConfig } from './optimizers';
 import { ensureGradients } from './gradients';
-import { trainStep } from './step';
+import { trainStep, type TaskStepResult } from './step';
 import { frozenVariables } from './freeze';
 import type { Strategy } from './strategies/strategy';
+
+/** What a {@link TrainerTask}'s step gets. */
+export interface TaskStepInput {
+  supernet: Supernet<tf.Tensor, tf.Variable>;
+  /** A batch of the train loader, as it yields it (a task's loader may add fields, e.g. boxes). */
+  batch: Batch;
+  epoch: number;
+  /** Batch index within the epoch. */
+  step: number;
+  /** The trainer's generator (augmented configs are drawn from it; checkpointed). */
+  rng: Rng;
+  optimizer: NamedOptimizer;
+  lr: number;
+  /**
+   * Call with the step's loss and terms after the finite-loss check and before the optimizer update; it may throw
+   * (the divergence guard), and then nothing must be updated.
+   */
+  check: (r: { loss: number; terms: Record<string, number> }) => void;
+}
+
+/**
+ * A training task other than classification, e.g. `detectionTask` of @netaug/detector: the trainer keeps
+ * everything else — epochs, learning-rate schedule, channel sorting, BN re-estimation, selection, checkpoints and
+ * exact resume, the run folder, callbacks — and asks the task for the step and the evaluation. With a task there
+ * are no strategies (the task trains NetAug's augmented models itself), no frozen layers and batch norm trains.
+ */
+export interface TrainerTask {
+  readonly name: string;
+  /** One training step: the loss of the tiny model (and the task's augmented terms), ONE optimizer update. */
+  step(input: TaskStepInput): TaskStepResult;
+  /**
+   * The tiny model (the task sets `min`) in eval mode on one full pass of `loader`, its position restored: the
+   * task's figures (e.g. `vocMAP`). The trainer re-estimates BN first, as for classification.
+   */
+  evaluate(
+    supernet: Supernet<tf.Tensor, tf.Variable>,
+    loader: DataLoader,
+    options: EvaluateOptions,
+  ): Promise<TaskMetrics>;
+  /** JSON for config.json. */
+  describe?(): Record<string, unknown>;
+}
 
 /** The plain-JSON part of the trainer options (validated; a bad key throws INVALID_CONFIG naming it). */
 export const trainerConfigSchema = z
@@ -122,6 +165,11 @@ export interface TrainerOptions extends TrainerConfig {
   lrSchedule: LrSchedule | (Partial<LrScheduleConfig> & { type: LrScheduleConfig['type'] });
   /** Objective pieces, e.g. `[netaug({...}), labelSmoothing(0.1)]`; empty = baseline. */
   strategies?: Strategy[];
+  /**
+   * Another task than classification (its own step and evaluation; see {@link TrainerTask}); set `monitor` to one
+   * of its figures (e.g. `val.vocMAP`).
+   */
+  task?: TrainerTask;
   callbacks?: Callback[];
   /** Extra JSON recorded in `config.json` (dataset, model preset...). */
   meta?: Record<string, unknown>;
@@ -169,14 +217,16 @@ export interface TrainSummary {
    */
   final?: {
     selected: { epoch: number; rule: 'best-val' | 'last' };
-    val?: EvalMetrics;
-    test?: EvalMetrics;
-    sharedStats?: EvalMetrics;
+    val?: Metrics;
+    test?: Metrics;
+    sharedStats?: Metrics;
   };
   model?: { params: number; macs: number };
   seconds: number;
   stepsPerSecond: number;
   files: string[];
+  /** Why no plots were written although `plots` was on (an optional plotting package is not installed). */
+  plotsSkipped?: string;
 }
 
 const CHECKPOINT = 'checkpoint.bin';
@@ -196,6 +246,7 @@ export class TrainerCore {
   readonly testLoader?: DataLoader;
   readonly optimizer: NamedOptimizer;
   readonly strategies: Strategy[];
+  readonly task?: TrainerTask;
   readonly callbacks: Callback[];
   readonly config: ResolvedTrainerConfig;
   /** Completed epochs. */
@@ -239,6 +290,7 @@ export class TrainerCore {
       optimizer,
       lrSchedule,
       strategies,
+      task,
       callbacks,
       meta,
       checkpointStore,
@@ -279,6 +331,21 @@ export class TrainerCore {
     this.lrInput = lrSchedule;
     if (!('atGlobalStep' in lrSchedule)) this.buildSchedule(Number.MAX_SAFE_INTEGER); // validates early
     this.strategies = strategies ?? [];
+    this.task = task;
+    if (task) {
+      const bad = [
+        ...(this.strategies.length ? [`strategies (${this.strategies.map((s) => s.name).join(', ')})`] : []),
+        ...(this.config.freezeUntil ? [`freezeUntil ${this.config.freezeUntil}`] : []),
+        ...(this.config.batchNorm !== 'train' ? [`batchNorm '${this.config.batchNorm}'`] : []),
+        ...(this.config.recompute ? ['recompute'] : []),
+      ];
+      if (bad.length)
+        throw new NetAugError(
+          'INVALID_CONFIG',
+          `task '${task.name}' with ${bad.join(', ')}: a task trains with its own step (NetAug included)`,
+          { hint: 'leave these options out when training a task' },
+        );
+    }
     this.callbacks = [...(callbacks ?? [])];
     if (this.config.runDir && !this.callbacks.some((c) => c.name === 'jsonlLogger'))
       this.callbacks.push(io!.jsonlLogger());
@@ -347,6 +414,7 @@ export class TrainerCore {
       optimizer: this.optimizerConfig,
       lrSchedule: this.lrSchedule.config,
       strategies: this.strategies.map((s) => s.describe?.() ?? { name: s.name }),
+      ...(this.task ? { task: this.task.describe?.() ?? { name: this.task.name } } : {}),
       batchSize: this.trainLoader.batchSize,
       stepsPerEpoch: this.trainLoader.batchesPerEpoch,
       meta: this.meta,
@@ -448,7 +516,7 @@ export class TrainerCore {
       for (const c of this.callbacks) await c.onEpochBegin?.(ctx, epoch);
       this.sortChannels();
       const { record: train, lr } = await this.trainEpoch(epoch);
-      let val: EvalMetrics | undefined;
+      let val: Metrics | undefined;
       let improved = false;
       if (this.valLoader) {
         val = await this.evaluateTiny(undefined, (m) => {
@@ -494,6 +562,7 @@ export class TrainerCore {
     let step = st.batch < this.trainLoader.batchesPerEpoch ? st.batch : 0;
     let loss = 0;
     let correct = 0;
+    let withAccuracy = true;
     let count = 0;
     let lr = 0;
     const terms: Record<string, number> = {};
@@ -504,45 +573,71 @@ export class TrainerCore {
     for await (const batch of this.trainLoader) {
       lr = schedule.at(epoch, step);
       const at = step;
-      let r: ReturnType<typeof trainStep>;
+      const check = ({ terms: t }: { terms: Record<string, number> }) => {
+        if (reference && t.tiny > factor! * reference.tinyLoss)
+          throw this.divergedError(epoch, at, t.tiny, factor!, reference.tinyLoss);
+      };
+      let r: TaskStepResult;
       try {
-        r = trainStep(
-          {
-            supernet: this.supernet,
-            strategies: this.strategies,
-            batch,
-            epoch,
-            step,
-            rng: this.rng,
-            recompute: this.config.recompute,
-            frozen: this.frozen,
-            bnTraining: this.config.batchNorm === 'train',
-          },
-          this.optimizer,
-          lr,
-          {
-            check: ({ terms: t }) => {
-              if (reference && t.tiny > factor! * reference.tinyLoss)
-                throw this.divergedError(epoch, at, t.tiny, factor!, reference.tinyLoss);
-            },
-          },
-        );
+        r = this.task
+          ? this.task.step({
+              supernet: this.supernet,
+              batch,
+              epoch,
+              step,
+              rng: this.rng,
+              optimizer: this.optimizer,
+              lr,
+              check,
+            })
+          : trainStep(
+              {
+                supernet: this.supernet,
+                strategies: this.strategies,
+                batch,
+                epoch,
+                step,
+                rng: this.rng,
+                recompute: this.config.recompute,
+                frozen: this.frozen,
+                bnTraining: this.config.batchNorm === 'train',
+              },
+              this.optimizer,
+              lr,
+              { check },
+            );
       } catch (e) {
         throw this.explainNumeric(e);
       }
       loss += r.loss * r.size;
-      correct += r.correct;
+      if (r.correct === undefined) withAccuracy = false;
+      else correct += r.correct;
       count += r.size;
       for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v * r.size;
       const now = performance.now();
-      const info = { ...r, epoch, step, globalStep: this.globalStep, lr, seconds: (now - last) / 1000 };
+      const info = {
+        ...r,
+        record: r.record ?? {},
+        epoch,
+        step,
+        globalStep: this.globalStep,
+        lr,
+        seconds: (now - last) / 1000,
+      };
       this.globalStep++;
       for (const c of this.callbacks) await c.onBatchEnd?.(ctx, info);
       last = performance.now();
       step++;
     }
     for (const k of Object.keys(terms)) terms[k] /= Math.max(count, 1);
-    return { record: { loss: loss / Math.max(count, 1), top1: correct / Math.max(count, 1), terms }, lr };
+    return {
+      record: {
+        loss: loss / Math.max(count, 1),
+        ...(withAccuracy ? { top1: correct / Math.max(count, 1) } : {}),
+        terms,
+      },
+      lr,
+    };
   }
 
   /** What the run folder holds after a NUMERIC stop, said truthfully. */
@@ -594,15 +689,15 @@ export class TrainerCore {
    */
   async evaluateTiny(
     reestimate = this.bnReestimates,
-    whileReestimated?: (metrics: EvalMetrics) => void,
-  ): Promise<EvalMetrics> {
+    whileReestimated?: (metrics: Metrics) => void,
+  ): Promise<Metrics> {
     if (!this.valLoader)
       throw new NetAugError('INVALID_CONFIG', 'evaluateTiny needs trainer option valLoader');
     const valLoader = this.valLoader;
     const epoch = this.epoch;
     const evaluateVal = () =>
       this.phase({ phase: 'evaluation', label: 'evaluation', epoch, final: false }, (onProgress) =>
-        evaluate(this.supernet, valLoader, { onProgress }),
+        this.evaluateLoader(valLoader, { onProgress }),
       );
     if (!reestimate) {
       const m = await evaluateVal();
@@ -618,6 +713,13 @@ export class TrainerCore {
     } finally {
       restoreStatistics(this.supernet, snap);
     }
+  }
+
+  /** The tiny model on one pass of `loader`: classification's {@link evaluate}, or the task's evaluation. */
+  private evaluateLoader(loader: DataLoader, options: EvaluateOptions): Promise<Metrics> {
+    return this.task
+      ? this.task.evaluate(this.supernet, loader, options)
+      : evaluate(this.supernet, loader, options);
   }
 
   /** BN re-estimation of the tiny model on the train loader (the `bnReestimation` option), with progress. */
@@ -800,13 +902,13 @@ export class TrainerCore {
     const lastEpoch = Math.max(0, this.epoch - 1);
     const finalEval = (label: string, loader: DataLoader, phase: 'evaluation' | 'test' = 'evaluation') =>
       this.phase({ phase, label, epoch: lastEpoch, final: true }, (onProgress) =>
-        evaluate(this.supernet, loader, { onProgress }),
+        this.evaluateLoader(loader, { onProgress }),
       );
     try {
       const sharedStats = this.valLoader
         ? await finalEval('evaluation (shared statistics)', this.valLoader)
         : undefined;
-      let val: EvalMetrics | undefined;
+      let val: Metrics | undefined;
       let epoch = this.epoch - 1;
       const rule = this.selected ? this.config.select : 'last';
       if (this.selected) {
@@ -860,7 +962,14 @@ export class TrainerCore {
     };
     if (runDir) {
       if (this.config.plots && this.history.length > 0) {
-        files.push(...(await this.io!.plot(runDir, this.history)));
+        try {
+          files.push(...(await this.io!.plot(runDir, this.history)));
+        } catch (e) {
+          // the plotting stack is optional: the run stays complete (plots can be drawn later from metrics.jsonl)
+          if (!isNetAugError(e) || e.code !== 'MISSING_DEPENDENCY') throw e;
+          summary.plotsSkipped = e.message;
+          console.warn(`plots skipped: ${e.message}`);
+        }
       }
       files.push(METRICS, 'config.json', CHECKPOINT, 'checkpoint.json', 'summary.json');
       if (this.callbacks.some((c) => c.name === 'stepLogger')) files.push('steps.jsonl');

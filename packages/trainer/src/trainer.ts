@@ -13,6 +13,8 @@ export {
   type TrainerOptions,
   type TrainSummary,
   type RunFolderIO,
+  type TaskStepInput,
+  type TrainerTask,
 } from './trainer-core';
 
 /** The run folder as files (durable atomic writes of `@netaug/core/node`). */

@@ -19,7 +19,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
-require('@tensorflow/tfjs-layers'); // gradient functions
+require('@netaug/backend').registerTrainingGradients(); // gradient functions (tfjs-core alone has none)
 const {
   ArrayLoader,
   TinySupernet,

@@ -6,11 +6,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32Values, type KernelArgs, type KernelContext } from './common';
 
-export const BATCH_NORM_TRAIN = 'NetAugBatchNormTrain';
-export const BATCH_NORM_TRAIN_GRAD = 'NetAugBatchNormTrainGrad';
-/** The same with the activation after it fused in (`attrs.activation`: `relu` | `relu6`). */
-export const BATCH_NORM_ACT_TRAIN = 'NetAugBatchNormActTrain';
-export const BATCH_NORM_ACT_TRAIN_GRAD = 'NetAugBatchNormActTrainGrad';
+import {
+  BATCH_NORM_ACT_TRAIN,
+  BATCH_NORM_ACT_TRAIN_GRAD,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+} from '@netaug/core';
+
+/** Kernel names (declared in @netaug/core; the `Act` ones fuse `attrs.activation`: `relu` | `relu6`). */
+export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, BATCH_NORM_ACT_TRAIN, BATCH_NORM_ACT_TRAIN_GRAD };
 
 /** The addon's activation code. */
 function actCode(kernel: string, activation: unknown): 1 | 2 {

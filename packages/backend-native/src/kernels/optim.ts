@@ -2,16 +2,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32Values, type KernelArgs, type KernelContext } from './common';
 
-/** Kernel name (the contract with @netaug/trainer's `Sgd`). */
-export const SGD_UPDATE = 'NetAugSgdUpdate';
+import { SGD_UPDATE, type SgdUpdateAttrs } from '@netaug/core';
 
-/** Attributes of {@link SGD_UPDATE}: weightDecay 0 means none. */
-export interface SgdUpdateAttrs {
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
-}
+/** Kernel name and attributes: the contract with @netaug/trainer's `Sgd`, declared in @netaug/core. */
+export { SGD_UPDATE, type SgdUpdateAttrs };
 
 export const optimKernels = {
   [SGD_UPDATE]:

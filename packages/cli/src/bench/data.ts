@@ -52,12 +52,8 @@ async function epoch(loader: Loader): Promise<{ images: number; seconds: number 
 
 /** Writes `n` JPEGs of mixed sizes (200–639 × 150–479) into `root/c0..c4` (as packages/data/bench/data.mjs). */
 export async function generateJpegFolder(root: string, n: number): Promise<void> {
-  type Sharp = (
-    input: Buffer,
-    o: { raw: { width: number; height: number; channels: 3 } },
-  ) => { jpeg(o: { quality: number }): { toBuffer(): Promise<Buffer> } };
-  const mod = (await import('sharp')) as unknown as { default?: Sharp } & Sharp;
-  const sharp: Sharp = mod.default ?? mod;
+  const { loadSharp } = await import('@netaug/data');
+  const sharp = await loadSharp('the image-folder benchmark');
   const classes = ['c0', 'c1', 'c2', 'c3', 'c4'];
   for (let i = 0; i < n; i++) {
     const w = 200 + ((i * 97) % 440);

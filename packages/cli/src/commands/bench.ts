@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors';
 import { formatTable, humanCount, type Output } from '../output';
 import { parsePositiveInt, parsePositiveNumber, parseShape } from '../parse';
-import type { Shape3 } from '@netaug/core';
+import { BACKEND_NAMES, orList, type Shape3 } from '@netaug/core';
 import type { AugConfigMode, BenchStrategy, StepCase, StepRecord } from '../bench/step';
 
 interface StepFlags {
@@ -35,7 +35,7 @@ interface DataFlags {
   json?: boolean;
 }
 
-const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+const BACKENDS = ['auto', ...BACKEND_NAMES] as const;
 
 /** The issue's default matrix: both tiny models in small-input form, 28×28×1 and 32×32×3, batch 64 and 128. */
 export const DEFAULT_MODELS: { model: string; width?: number }[] = [
@@ -192,7 +192,7 @@ export function registerBench(program: Command, io: Output): void {
     )
     .option('--warmup <n>', 'untimed steps first', nonNegativeInt('--warmup'), 2)
     .option('--steps <n>', 'timed steps (NetAug random: at least --configs)', parsePositiveInt('--steps'), 10)
-    .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--backend <name>', `${orList(BACKENDS)} (also NETAUG_BACKEND)`)
     .option('--threads <n>', 'PyTorch threads (default: the number of cores)', parsePositiveInt('--threads'))
     .option('--no-pytorch', 'do not time the PyTorch step')
     .option('--classes <n>', 'number of classes', parsePositiveInt('--classes'), 10)

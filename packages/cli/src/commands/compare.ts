@@ -85,6 +85,10 @@ Examples:
           ? { backend: process.env.NETAUG_BACKEND }
           : {}),
       };
+      if ((base as { task?: string }).task === 'detect')
+        throw new UsageError(
+          'netaug compare does not take --task detect yet (its report compares top-1): train each strategy with netaug train --task detect',
+        );
       const study = buildStudy(
         {
           name: 'compare',

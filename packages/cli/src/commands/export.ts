@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXPORT_FORMATS } from '@netaug/core';
 import type { Output } from '../output';
 import { humanBytes, humanCount } from '../output';
 import { parsePositiveInt } from '../parse';
@@ -16,7 +17,7 @@ interface ExportFlags {
   json?: boolean;
 }
 
-const FORMATS = ['tfjs', 'onnx', 'tflite', 'tflite-int8'] as const;
+const FORMATS = EXPORT_FORMATS;
 
 export function registerExport(program: Command, io: Output): void {
   program
@@ -33,7 +34,7 @@ export function registerExport(program: Command, io: Output): void {
     )
     .option(
       '--verify [n]',
-      'run the exported file in its runtime on n test images (default 1000) and compare with tfjs',
+      'run the exported file in its runtime on n test images (default 1000) and compare with tfjs (a detection run: raw outputs and VOC mAP)',
     )
     .option(
       '--int8-weights <mode>',
@@ -45,7 +46,10 @@ export function registerExport(program: Command, io: Output): void {
       '--fold-bn',
       'fold batch norm into the convolutions (default for ONNX; tfjs keeps it unless given; TFLite always folds)',
     )
-    .option('--no-fold-bn', 'keep batch norm as its own nodes (ONNX: BatchNormalization, e.g. to train further elsewhere)')
+    .option(
+      '--no-fold-bn',
+      'keep batch norm as its own nodes (ONNX: BatchNormalization, e.g. to train further elsewhere)',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -81,7 +85,12 @@ export function registerExport(program: Command, io: Output): void {
           `peak activation RAM ≈ ${humanBytes(r.peakActivationBytes)} (one image, layer by layer)\n`,
       );
       if (r.cHeader) io.out(`C header: ${r.cHeader}\n`);
-      if (r.verifiedImages) {
+      if (r.verifiedImages && r.vocMAP !== undefined) {
+        io.out(
+          `verified on ${r.verifiedImages} test images: max |Δ raw output| ${r.maxAbsDiff!.toExponential(2)} vs tfjs, ` +
+            `VOC mAP@0.5 ${r.vocMAP.toFixed(4)} (tfjs ${r.tfjsVocMAP!.toFixed(4)})\n`,
+        );
+      } else if (r.verifiedImages) {
         io.out(
           `verified on ${r.verifiedImages} test images: max |Δlogit| ${r.maxAbsDiff!.toExponential(2)} vs tfjs, ` +
             `top-1 agreement ${(100 * r.top1Agreement!).toFixed(2)}%, top-1 ${(100 * r.top1!).toFixed(2)}% (tfjs ${(100 * r.tfjsTop1!).toFixed(2)}%)\n`,

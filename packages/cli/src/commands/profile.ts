@@ -17,12 +17,15 @@ interface ProfileFlags {
   json?: boolean;
   modelSpec?: string;
   plugin?: string[];
+  task?: string;
 }
 
 export function registerProfile(program: Command, io: Output): void {
   program
     .command('profile')
-    .description('Count params and MACs of a zoo model (the tiny model unless --config says otherwise)')
+    .description(
+      'Count params and MACs of a zoo model (the tiny model unless --config says otherwise), or of a detector on it (--task detect)',
+    )
     .argument('[model]', 'zoo model name (see `netaug models`), or the name of --model-spec')
     .option('--model-spec <file>', 'a model spec file (YAML/JSON) instead of a zoo model')
     .option(
@@ -44,6 +47,10 @@ export function registerProfile(program: Command, io: Output): void {
     )
     .option('--small-input', 'small-input form for 28–64 px images (8× downsampling)')
     .option(
+      '--task <task>',
+      'classify (default) or detect: the FCOS-style detector on this backbone (neck and head included; --classes are object classes)',
+    )
+    .option(
       '--width-mults <list>',
       'augmentation width multipliers, e.g. 1,1.8,2.6',
       parseNumberList('--width-mults'),
@@ -62,7 +69,7 @@ export function registerProfile(program: Command, io: Output): void {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ netaug profile mobilenetv2-tiny\n  $ netaug profile --model-spec my-model.yaml --plugin ./my-blocks.mjs --resolution 32 --classes 10\n  $ netaug profile mobilenetv2 --width 0.35 --resolution 32 --small-input --classes 10 --json\n  $ netaug profile mcunet --config max',
+      '\nExamples:\n  $ netaug profile mobilenetv2-tiny\n  $ netaug profile --model-spec my-model.yaml --plugin ./my-blocks.mjs --resolution 32 --classes 10\n  $ netaug profile mobilenetv2 --width 0.35 --resolution 32 --small-input --classes 10 --json\n  $ netaug profile mcunet --config max\n  $ netaug profile mobilenetv2-tiny --task detect --resolution 96 --channels 1 --classes 10',
     )
     .action(async (modelArg: string | undefined, flags: ProfileFlags) => {
       const { loadUserModels } = await import('../run/user-models');
@@ -72,6 +79,8 @@ export function registerProfile(program: Command, io: Output): void {
         plugins: flags.plugin,
       });
       if (!model) throw new UsageError('name a zoo model (netaug models) or pass --model-spec <file>');
+      if (flags.task !== undefined && flags.task !== 'classify' && flags.task !== 'detect')
+        throw new UsageError(`--task must be classify or detect, got '${flags.task}'`);
       const p = await profileModel({
         model,
         resolution: flags.resolution,
@@ -82,18 +91,31 @@ export function registerProfile(program: Command, io: Output): void {
         widthMults: flags.widthMults,
         expandFactors: flags.expandFactors,
         config: flags.config,
+        task: flags.task as 'classify' | 'detect' | undefined,
       });
       if (flags.json) {
         const { layers: _layers, ...rest } = p;
         io.out(JSON.stringify(flags.layers ? p : rest, null, 2) + '\n');
         return;
       }
+      const det = p.detector;
       io.out(
-        `${p.model} ${p.inputShape.join('×')} → ${p.numClasses} classes${p.smallInput ? ' (small input)' : ''}, ${p.config} config\n` +
+        (det
+          ? `${p.model} detector ${p.inputShape.join('×')} → ${p.numClasses} classes at strides ${det.levels.map((l) => `${l.stride} (${l.height}×${l.width})`).join(', ')}, ${p.config} config\n`
+          : `${p.model} ${p.inputShape.join('×')} → ${p.numClasses} classes${p.smallInput ? ' (small input)' : ''}, ${p.config} config\n`) +
           `params ${p.params.toLocaleString('en-US')} (${humanCount(p.params)})  MACs ${p.macs.toLocaleString('en-US')} (${humanCount(p.macs)})\n` +
           `deploy: weights ${humanBytes(p.deploy.weightsBytes.float32)} float32 / ${humanBytes(p.deploy.weightsBytes.int8)} int8 (BN folded); ` +
           `peak activations ${humanBytes(p.deploy.peakActivationBytes.float32)} float32 / ${humanBytes(p.deploy.peakActivationBytes.int8)} int8 ` +
-          `(one image, layer by layer, at ${p.deploy.peakAt})\n`,
+          `(one image, layer by layer, at ${p.deploy.peakAt})\n` +
+          (det
+            ? (['backbone', 'neck', 'head'] as const)
+                .map(
+                  (k) =>
+                    `${k.padEnd(8)} params ${det.parts[k].params.toLocaleString('en-US')}  MACs ${det.parts[k].macs.toLocaleString('en-US')}`,
+                )
+                .join('\n') +
+              '\n(the head is shared by the levels: its conv weights count once per level, as exported)\n'
+            : ''),
       );
       if (flags.layers) {
         io.out(

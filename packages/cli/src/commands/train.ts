@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import { BACKEND_NAMES, orList } from '@netaug/core';
 import { resolveRunConfig } from '../run/load-config';
 import { PRESETS } from '../run/presets';
 import type { RunConfigInput } from '../run/run-config';
 import type { Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
 import { UsageError } from '../errors';
-import type { TrainSummary } from '@netaug/trainer';
+import type { TaskMetrics, TrainSummary } from '@netaug/trainer';
 
 interface TrainFlags extends Partial<Omit<RunConfigInput, 'channels'>> {
   preset?: string;
@@ -40,7 +41,14 @@ export function addRunOptions(cmd: Command): Command {
   return cmd
     .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
-    .option('--model <name>', 'zoo model (netaug models)')
+    .option(
+      '--task <task>',
+      'classify (default) or detect: an FCOS-style detector on the --model backbone (data: scenes, coco:<json>[,<json>], voc:<dir>, yolo:<dir>)',
+    )
+    .option(
+      '--model <name>',
+      'zoo model (netaug models); with --task detect the backbone (default mobilenetv2-tiny)',
+    )
     .option(
       '--model-spec <file>',
       'a model spec (YAML/JSON: stem, blocks with their type, head, classifier) instead of a zoo model',
@@ -56,7 +64,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--expand-factors <list>', 'augmentation expand factors', parseNumberList('--expand-factors'))
     .option(
       '--data <name|path>',
-      'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest)',
+      'fashion-mnist, mnist, or a path (IDX/CIFAR folder, image folder, CSV/JSON manifest); with --task detect: scenes (default), coco:<json>[,<test json>], voc:<dir> or yolo:<dir>',
     )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist')
     .option(
@@ -127,7 +135,7 @@ export function addRunOptions(cmd: Command): Command {
       nonNegative('--diverge-factor'),
     )
     .option('--sort-channels <mode>', 'none, weights-only (authors’ code) or weights-and-slots')
-    .option('--backend <name>', 'auto, tensorflow, native, wasm or cpu (also NETAUG_BACKEND)')
+    .option('--backend <name>', `${orList(['auto', ...BACKEND_NAMES])} (also NETAUG_BACKEND)`)
     .option(
       '--native-threads <n>',
       'threads of the native backend (default: env NETAUG_THREADS, else every core)',
@@ -172,7 +180,9 @@ Examples:
   $ netaug train --preset fmnist-tiny --strategy netaug --out runs/netaug
   $ netaug train --model mobilenetv2-tiny --small-input --data fashion-mnist --strategy netaug --epochs 10 --batch 128 --lr 0.1 --seed 0 --out runs/x
   $ netaug train --config run.yaml --resume
-  $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet`,
+  $ netaug train --preset imagenet-mbv2-tiny --data /data/imagenet --out runs/imagenet
+  $ netaug train --task detect --resolution 96 --epochs 30 --val-split 20 --out runs/detect
+  $ netaug train --task detect --data coco:train.json,val.json --resolution 320 --epochs 50 --out runs/coco`,
     )
     .action(async (flags: TrainFlags, cmd: Command) => {
       const {
@@ -223,11 +233,34 @@ Examples:
         );
         return;
       }
-      io.out(describeFinal(cfg.strategy, cfg.model, r.summary) + ` → ${r.runDir}\n`);
+      const line =
+        cfg.task === 'detect'
+          ? describeDetectFinal(cfg.strategy, cfg.model, r.summary)
+          : describeFinal(cfg.strategy, cfg.model, r.summary);
+      io.out(line + ` → ${r.runDir}\n`);
     });
 }
 
 const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+const fig = (x?: number) => (x === undefined ? '-' : x.toFixed(4));
+/** A detection run's figures (`vocMAP`, `cocoMAP`, …). */
+const task = (m: unknown) => m as TaskMetrics | undefined;
+
+/** One line on how a detection run ended: test VOC / COCO mAP of the selected tiny detector, which epoch. */
+export function describeDetectFinal(strategy: string, model: string, s: TrainSummary): string {
+  const f = s.final;
+  if (!f)
+    return `${strategy} ${model} detector: ${s.epochs} epochs in ${s.seconds.toFixed(0)} s, nothing evaluated`;
+  const which =
+    f.selected.rule === 'best-val'
+      ? `model of epoch ${f.selected.epoch + 1} (best validation VOC mAP)`
+      : `model of the last epoch (${f.selected.epoch + 1})`;
+  return (
+    `${strategy} ${model} detector: test VOC mAP@0.5 ${fig(task(f.test)?.vocMAP)}, COCO mAP ${fig(task(f.test)?.cocoMAP)}, ${which}` +
+    (f.val ? `; validation VOC mAP@0.5 ${fig(task(f.val)?.vocMAP)}` : '') +
+    `; ${s.epochs} epochs in ${s.seconds.toFixed(0)} s`
+  );
+}
 
 /** One line on how a run ended: test top-1 of the selected model, which epoch and why, validation figures. */
 export function describeFinal(strategy: string, model: string, s: TrainSummary): string {

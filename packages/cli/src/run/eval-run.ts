@@ -1,4 +1,5 @@
 import { setupBackend } from './backend';
+import { evaluateDetectRun, isDetectRun, type DetectEvalResult } from './detect-eval';
 import { readRunFolder } from './read-run';
 import { loadRunEvalData } from './run-eval-data';
 
@@ -13,15 +14,19 @@ export interface EvalResult {
   backend: string;
 }
 
-/** Evaluates a run's model.nair on its test data (or other data) with the training-time preprocessing. */
+/**
+ * Evaluates a run's model.nair on its test data (or other data) with the training-time preprocessing; a detection
+ * run gives its VOC / COCO mAP ({@link DetectEvalResult}).
+ */
 export async function evaluateRun(o: {
   run: string;
   data?: string;
   dataDir?: string;
   testSubset?: number;
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-}): Promise<EvalResult> {
+}): Promise<EvalResult | DetectEvalResult> {
   const run = readRunFolder(o.run);
+  if (isDetectRun(run)) return evaluateDetectRun(run, o);
   const backend = await setupBackend(
     o.backend ?? (process.env.NETAUG_BACKEND as 'cpu' | undefined) ?? 'auto',
   );

@@ -1,13 +1,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { NetAugError, profile } from '@netaug/core';
+import { EXPORT_FORMAT_FILES, NetAugError, profile, type ExportFormat } from '@netaug/core';
 import { setupBackend } from './backend';
 import { readRunFolder } from './read-run';
 import { loadRunEvalData } from './run-eval-data';
 import { runPreprocessing } from './predict-run';
 import { deployFigures } from './deploy';
+import { isDetectRun, loadDetectEvalData, type DetectEvalData } from './detect-eval';
 
-export type ExportFormatName = 'tfjs' | 'onnx' | 'tflite' | 'tflite-int8';
+export type ExportFormatName = ExportFormat;
 
 export interface ExportRunOptions {
   run: string;
@@ -35,8 +36,14 @@ export interface ExportRunResult {
    * `deployFigures`); the file's bytes are the flash the model takes.
    */
   peakActivationBytes: number;
-  /** With verify: max |exported − tfjs| over the logits, top-1 agreement with tfjs, top-1 accuracy of the export. */
+  /**
+   * With verify: max |exported − tfjs| over the logits (a detection run: over every raw output), top-1 agreement
+   * with tfjs, top-1 accuracy of the export.
+   */
   maxAbsDiff?: number;
+  /** With verify, a detection run: VOC mAP@0.5 of the export's and of the tfjs model's decoded detections. */
+  vocMAP?: number;
+  tfjsVocMAP?: number;
   top1Agreement?: number;
   top1?: number;
   tfjsTop1?: number;
@@ -44,12 +51,7 @@ export interface ExportRunResult {
   cHeader?: string;
 }
 
-const FILE: Record<ExportFormatName, string> = {
-  tfjs: 'model.json',
-  onnx: 'model.onnx',
-  tflite: 'model.tflite',
-  'tflite-int8': 'model_int8.tflite',
-};
+const FILE = EXPORT_FORMAT_FILES;
 
 /** Exports a run's tiny model (model.nair) to one format; optionally verifies it in its runtime on real images. */
 export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
@@ -62,12 +64,16 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   const run = readRunFolder(o.run);
   const ex = await import('@netaug/exporters');
   const needData = o.format === 'tflite-int8' || !!o.verify;
-  const evalData = needData ? await loadRunEvalData(run) : null;
+  const detect = isDetectRun(run);
+  const detectData = needData && detect ? await loadDetectEvalData(run) : null;
+  const evalData = needData && !detect ? await loadRunEvalData(run) : null;
   mkdirSync(o.out, { recursive: true });
   const file = join(o.out, FILE[o.format]);
   let written;
   if (o.format === 'tflite-int8') {
-    const { images } = await evalData!.images(evalData!.train, o.calibration);
+    const images = detectData
+      ? await detectData.trainImages(o.calibration)
+      : (await evalData!.images(evalData!.train, o.calibration)).images;
     written = await ex.exportModel(run.ir, {
       format: 'tflite-int8',
       out: file,
@@ -94,9 +100,21 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   // what the model expects as input, so that the exported file alone can be used (`netaug predict --model`)
   const pre = join(o.out, 'preprocessing.json');
   const { writeFileAtomic } = await import('@netaug/exporters');
+  const preprocessing = detect
+    ? {
+        ...runPreprocessing(run),
+        // detection: letterbox (fill 0.5) to the input, [0, 1] pixels, one raw output per level
+        resize: 'letterbox',
+        letterboxFill: 0.5,
+        task: 'detect',
+        strides: JSON.parse(String(run.ir.metadata?.strides)),
+        outputs: run.ir.outputs,
+        outputLayout: run.ir.metadata?.outputLayout,
+      }
+    : runPreprocessing(run);
   await writeFileAtomic(
     pre,
-    JSON.stringify({ ...runPreprocessing(run), model: basename(file) }, null, 2) + '\n',
+    JSON.stringify({ ...preprocessing, model: basename(file) }, null, 2) + '\n',
   );
   result.files.push(pre);
   if (o.cHeader) {
@@ -104,8 +122,74 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     await ex.writeFileAtomic(header, ex.toCHeader(new Uint8Array(readFileSync(file)), 'model_data'));
     result.cHeader = header;
   }
-  if (o.verify) Object.assign(result, await verifyExport(o, run, evalData!, file));
+  if (o.verify)
+    Object.assign(
+      result,
+      detectData ? await verifyDetectExport(o, run, detectData, file) : await verifyExport(o, run, evalData!, file),
+    );
   return result;
+}
+
+/**
+ * A detection run's export in its runtime on the first `verify` test images against the tfjs model of its ModelIR:
+ * the largest difference over every raw output, and the VOC mAP@0.5 of both, decoded the same way.
+ */
+async function verifyDetectExport(
+  o: ExportRunOptions,
+  run: ReturnType<typeof readRunFolder>,
+  d: DetectEvalData,
+  file: string,
+): Promise<Partial<ExportRunResult>> {
+  await setupBackend((process.env.NETAUG_BACKEND as 'cpu' | undefined) ?? 'auto');
+  const tf = await import('@tensorflow/tfjs-core');
+  const ex = await import('@netaug/exporters');
+  const detection = await import('@netaug/detection');
+  const { decodeRaw } = await import('@netaug/detector');
+  const { buildTfModel } = await import('@netaug/supernet');
+  const n = Math.min(o.verify!, d.test.samples.length);
+  const images = d.test.samples.slice(0, n).map((s) => s.image);
+  const [h, w, c] = run.data.inputShape;
+  const model = buildTfModel(run.ir);
+  const reference: Float32Array[][] = [];
+  try {
+    for (let i = 0; i < n; i += 32) {
+      const chunk = images.slice(i, i + 32);
+      const buf = new Float32Array(chunk.length * h * w * c);
+      chunk.forEach((x, k) => buf.set(x, k * h * w * c));
+      const outs = tf.tidy(() =>
+        model.predictOutputs(tf.tensor4d(buf, [chunk.length, h, w, c])).map((t) => t.dataSync() as Float32Array),
+      );
+      for (let j = 0; j < chunk.length; j++)
+        reference.push(outs.map((f) => f.slice((j * f.length) / chunk.length, ((j + 1) * f.length) / chunk.length)));
+    }
+  } finally {
+    model.dispose();
+  }
+  const r =
+    o.format === 'onnx'
+      ? await ex.verifyOnnx(file, images)
+      : o.format === 'tfjs'
+        ? await ex.verifyTfjs(o.out, images)
+        : await ex.verifyTflite(file, images);
+  let maxAbsDiff = 0;
+  r.allOutputs.forEach((outs, i) =>
+    outs.forEach((y, l) => {
+      for (let k = 0; k < y.length; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(y[k] - reference[i][l][k]));
+    }),
+  );
+  const C = run.ir.numClasses;
+  const decode = (raws: ArrayLike<number>[][]) =>
+    raws.map((outs, i) =>
+      decodeRaw(outs, d.levels, C, { letterbox: d.test.letterbox[i] ?? undefined }),
+    );
+  const gts = images.map((_, i) => d.loader.groundTruth(i));
+  const map = (dets: ReturnType<typeof decode>) => detection.evaluateVoc(gts, dets, { numClasses: C }).mAP ?? 0;
+  return {
+    maxAbsDiff,
+    vocMAP: map(decode(r.allOutputs)),
+    tfjsVocMAP: map(decode(reference)),
+    verifiedImages: n,
+  };
 }
 
 async function verifyExport(

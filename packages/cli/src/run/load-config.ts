@@ -46,6 +46,13 @@ export function resolveRunConfig(opts: {
   const file = opts.configFile ? readConfigFile(opts.configFile) : {};
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
   const merged = { ...preset, ...file, ...flags };
+  // detection: the embedded scenes on MobileNetV2-Tiny unless said otherwise, the detector's batch and rate
+  if (merged.task === 'detect') {
+    merged.data ??= 'scenes';
+    merged.model ??= 'mobilenetv2-tiny';
+    merged.batch ??= 16;
+    merged.lr ??= 0.2;
+  }
   // a model spec file names the model after itself unless `model` is given
   if (merged.model === undefined && typeof merged.modelSpec === 'string')
     merged.model = basename(merged.modelSpec, extname(merged.modelSpec));

@@ -133,6 +133,10 @@ export async function predictRun(o: PredictOptions): Promise<{ model: string; ru
   const kind = kindOf(o.model);
   const run = kind === 'run' ? readRunFolder(o.model) : undefined;
   const p = run ? runPreprocessing(run) : readPreprocessing(o.model);
+  if (run?.config.task === 'detect' || (p as { task?: string }).task === 'detect')
+    throw new NetAugError('UNSUPPORTED_OP', `${o.model} is a detector: netaug predict classifies images`, {
+      hint: "decode a detector's outputs with decodeRaw of @netaug/detector (or its C post-processing); netaug eval --run gives its mAP",
+    });
   const inputs = await Promise.all(o.files.map((f) => preprocessImage(f, p)));
   const top = Math.min(o.top ?? 5, p.classNames.length);
   let outputs: Float32Array[];

@@ -1,4 +1,4 @@
-import { NetAugError } from '@netaug/core';
+import { BACKEND_NAMES, NetAugError } from '@netaug/core';
 import { z } from 'zod';
 
 /**
@@ -10,6 +10,11 @@ import { z } from 'zod';
  */
 export const runConfigSchema = z
   .object({
+    /**
+     * What the run trains: `classify` (absent: a classifier) or `detect` (an FCOS-style detector of
+     * `@netaug/detector` on the `model` backbone, trained on detection data: see `data`).
+     */
+    task: z.enum(['classify', 'detect']).optional(),
     /** Zoo model name (`netaug models`), or the name to register `modelSpec` under (default: its file name). */
     model: z.string().min(1),
     /** A model spec file (YAML/JSON: stem, blocks with their `type`, head, classifier) to build instead of a zoo model. */
@@ -22,7 +27,11 @@ export const runConfigSchema = z
     smallInput: z.boolean().default(false),
     widthMults: z.array(z.number()).optional(),
     expandFactors: z.array(z.number()).optional(),
-    /** `fashion-mnist`, `mnist`, or a path (IDX / CIFAR folder, image folder, CSV/JSON manifest). */
+    /**
+     * `fashion-mnist`, `mnist`, or a path (IDX / CIFAR folder, image folder, CSV/JSON manifest). With task
+     * `detect`: `scenes` (the embedded Fashion-MNIST scenes of `@netaug/detection`, the default),
+     * `coco:<annotations.json>[,<test annotations.json>]`, `voc:<VOC year folder>` or `yolo:<folder>`.
+     */
     data: z.string().min(1),
     dataDir: z.string().optional(),
     /**
@@ -109,7 +118,7 @@ export const runConfigSchema = z
     sortChannels: z.enum(['none', 'weights-only', 'weights-and-slots']).default('weights-and-slots'),
     seed: z.number().int().default(0),
     /** tfjs backend: auto (tensorflow → native → wasm → cpu), tensorflow, native, wasm or cpu. */
-    backend: z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', ...BACKEND_NAMES]).default('auto'),
     /** Threads of the native backend's kernels (default: env NETAUG_THREADS, else every core). */
     nativeThreads: z.number().int().positive().optional(),
     /**
@@ -141,7 +150,7 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
     return checkRunConfig(
       {
         ...c,
-        out: c.out ?? `runs/${c.model}-${c.strategy}-seed${c.seed}`,
+        out: c.out ?? `runs/${c.model}${c.task === 'detect' ? '-fcos' : ''}-${c.strategy}-seed${c.seed}`,
         lr: c.lr ?? (c.init ? FINE_TUNE_LR : 0.1),
         warmupEpochs: c.warmupEpochs ?? (c.epochs > 1 ? 1 : 0),
         select: c.select ?? (c.valSplit ? 'best-val' : 'last'),
@@ -180,9 +189,37 @@ function checkRunConfig(c: RunConfig, source: string): RunConfig {
       `${source}: freezeUntil with NetAug's channel sorting: sorting permutes the frozen layers too`,
       { hint: '--sort-channels none, or --strategy baseline' },
     );
+  if (c.task === 'detect') checkDetectConfig(c, source);
   if (c.select === 'best-val' && !c.valSplit)
     throw new NetAugError('INVALID_CONFIG', `${source}: select 'best-val' needs a validation split`, {
       hint: 'add --val-split N (training images held out), or use --select last',
     });
   return c;
+}
+
+/** What a detection run (`task: detect`) cannot do: typed errors naming the key. */
+function checkDetectConfig(c: RunConfig, source: string): void {
+  const unsupported = (
+    [
+      ['init', 'fine-tuning from trained weights'],
+      ['onlyClasses', 'a class subset'],
+      ['smallInput', 'the small-input form (the detector taps the ImageNet form at strides 8 and 16)'],
+    ] as const
+  ).filter(([k]) => c[k] !== undefined && c[k] !== false);
+  if (unsupported.length)
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${source}: task detect does not support ${unsupported.map(([k, what]) => `${k} (${what})`).join(', ')}`,
+      { hint: `remove ${unsupported.map(([k]) => k).join(', ')}, or train a classifier` },
+    );
+  if (c.augment !== 'none' && c.augment !== 'flip')
+    throw new NetAugError(
+      'INVALID_CONFIG',
+      `${source}: augment '${c.augment}' is for classification; a detection run takes none or flip`,
+      { hint: '--augment flip (horizontal flips with their boxes) or none' },
+    );
+  if (c.recompute === true)
+    throw new NetAugError('INVALID_CONFIG', `${source}: recompute is not available for task detect`, {
+      hint: 'leave --recompute out',
+    });
 }

@@ -25,7 +25,13 @@ export function nativeThreadsFor(nativeThreads: number | undefined): number {
 }
 
 /** The run's data as the hash sees it: the folder a built-in loads from, or the absolute path. */
-export async function resolveDataIdentity(cfg: Pick<RunConfig, 'data' | 'dataDir'>): Promise<string> {
+export async function resolveDataIdentity(
+  cfg: Pick<RunConfig, 'data' | 'dataDir'> & { task?: RunConfig['task'] },
+): Promise<string> {
+  if (cfg.task === 'detect') {
+    const { detectDataIdentity } = await import('./detect-data');
+    return detectDataIdentity(cfg.data);
+  }
   if (cfg.data === 'fashion-mnist' || cfg.data === 'mnist') {
     const data = await import('@netaug/data');
     const ds = await data.loadBuiltin(cfg.data, { split: 'test', dataDir: cfg.dataDir });

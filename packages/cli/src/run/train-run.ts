@@ -122,6 +122,10 @@ async function trainLocked(
   env: RunEnvironment,
   hash: string,
 ): Promise<TrainRunResult> {
+  if (cfg.task === 'detect') {
+    const { trainDetectLocked } = await import('./train-detect');
+    return trainDetectLocked(cfg, options, log, backendName, env, hash);
+  }
   const data = await import('@netaug/data');
   const trainer = await import('@netaug/trainer');
   const { createSupernet } = await import('@netaug/supernet');
@@ -244,7 +248,9 @@ async function trainLocked(
         backend: backend.name,
         // the model a spec file described, as it was: the run folder explains itself if the file changes
         ...(cfg.modelSpec ? { modelSpec: readFileSync(cfg.modelSpec, 'utf8') } : {}),
-        ...(init ? { init: { file: init.file, head: init.head, reason: init.reason, notes: init.notes } } : {}),
+        ...(init
+          ? { init: { file: init.file, head: init.head, reason: init.reason, notes: init.notes } }
+          : {}),
         hash,
         canonical: canonicalRun(cfg, env),
         recompute: memory,

@@ -43,6 +43,7 @@ const PERMANENT: NetAugErrorCode[] = [
   'DATA_NOT_FOUND',
   'NUMERIC',
   'UNSUPPORTED_OP',
+  'MISSING_DEPENDENCY',
 ];
 
 /** Why a training process failed: its typed error, and whether running it again could help. */

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { isNetAugError } from '@netaug/core';
 import { writeFilesAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
 import { cellStates, type PlannedCell } from './cells';
@@ -448,7 +449,14 @@ export async function writeStudyReport(
     ...analyse(study, finished),
   };
   mkdirSync(dir, { recursive: true });
-  const plots = finished.length ? await writePlots(dir, results) : [];
+  let plots: string[] = [];
+  try {
+    if (finished.length) plots = await writePlots(dir, results);
+  } catch (e) {
+    // the plotting stack is optional: the report and results.json are written without figures
+    if (!isNetAugError(e) || e.code !== 'MISSING_DEPENDENCY') throw e;
+    process.emitWarning(`study plots skipped: ${e.message}`, { code: 'NETAUG_PLOTS_SKIPPED' });
+  }
   const markdown = formatStudyReport(study, results, plots);
   writeFilesAtomicSync([
     { file: join(dir, 'results.json'), bytes: JSON.stringify(results, null, 2) + '\n' },

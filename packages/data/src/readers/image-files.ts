@@ -1,6 +1,6 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../sharp';
 import { NetAugError, type Sample, type Shape3 } from '@netaug/core';
 import { DecodeCache, defaultCacheDir } from '../cache';
 import type { DataFormat, DatasetSpec, ImageDecodeOptions, LabeledDataset } from '../types';
@@ -140,6 +140,7 @@ function corrupt(file: string, e: unknown): NetAugError {
 /** Decodes one file to 8-bit HWC pixels of exactly `size` and `channels`. */
 export async function decodeImage(file: string, o: ImageDecodeOptions): Promise<Uint8Array> {
   const [h, w] = o.size;
+  const sharp = await loadSharp('decoding image files');
   let pipeline = sharp(file).resize(w, h, { fit: o.fit, background: { r: 0, g: 0, b: 0, alpha: 1 } });
   pipeline = o.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -337,6 +338,7 @@ export async function createImageFilesDataset(
     return false;
   });
   if (options.validate ?? true) {
+    const sharp = await loadSharp('reading image files');
     const ok = await mapLimit(kept, 8, async (e) => {
       try {
         const m = await sharp(e.path).metadata();

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import sharp from 'sharp';
+import { loadSharp } from '@netaug/data';
 import { NetAugError } from '@netaug/core';
 import type { Box, DetectionAnnotation, DetectionDataset, DetectionFormat, DetectionSample } from '../types';
 
@@ -133,6 +133,7 @@ export async function imageSize(file: string, where: string): Promise<{ width: n
       hint: 'put the image there or remove its annotation',
       details: { file, where },
     });
+  const sharp = await loadSharp('reading detection images');
   try {
     const m = await sharp(file).metadata();
     if (!m.width || !m.height) throw new Error('no size in the header');
@@ -157,6 +158,7 @@ export async function decodePixels(
 ): Promise<{ pixels: Uint8Array; width: number; height: number }> {
   let data: Buffer;
   let info: { width: number; height: number; channels: number };
+  const sharp = await loadSharp('decoding detection images');
   try {
     let p = sharp(file);
     p = channels === 1 ? p.grayscale() : p.toColourspace('srgb');

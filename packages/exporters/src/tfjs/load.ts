@@ -1,6 +1,18 @@
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { requireOptional } from '../optional-require';
 import { fsIOHandler } from './fs-io-handler';
+
+/**
+ * What {@link loadTfjsModel} returns: tfjs-layers' `LayersModel`, typed by the members callers use so that this
+ * package's published types do not need the optional `@tensorflow/tfjs-layers` installed (cast to `LayersModel`
+ * for the rest).
+ */
+export interface LoadedTfjsModel {
+  readonly inputs: readonly { readonly shape: readonly (number | null)[] }[];
+  /** `tf.Tensor` in, `tf.Tensor` (or one per output) out. */
+  predict(x: unknown): unknown;
+  save(handler: unknown): Promise<unknown>;
+  dispose(): void;
+}
 
 /**
  * Loads a LayersModel saved in `dir` (by {@link exportTfjs} or `model.save(fsIOHandler(dir))`) with
@@ -8,7 +20,7 @@ import { fsIOHandler } from './fs-io-handler';
  * `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` and a registered backend; when none is registered yet,
  * `@tensorflow/tfjs-backend-cpu` is loaded if installed.
  */
-export async function loadTfjsModel(dir: string): Promise<LayersModel> {
+export async function loadTfjsModel(dir: string): Promise<LoadedTfjsModel> {
   const tfc = requireOptional<typeof import('@tensorflow/tfjs-core')>(
     '@tensorflow/tfjs-core',
     'loadTfjsModel',
@@ -18,5 +30,7 @@ export async function loadTfjsModel(dir: string): Promise<LayersModel> {
     'loadTfjsModel',
   );
   if (!tfc.engine().backendNames().length) requireOptional('@tensorflow/tfjs-backend-cpu', 'loadTfjsModel');
-  return tfl.loadLayersModel(fsIOHandler(dir) as unknown as Parameters<typeof tfl.loadLayersModel>[0]);
+  return (await tfl.loadLayersModel(
+    fsIOHandler(dir) as unknown as Parameters<typeof tfl.loadLayersModel>[0],
+  )) as unknown as LoadedTfjsModel;
 }

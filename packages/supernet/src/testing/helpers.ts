@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@netaug/core';
+import { registerTrainingGradients } from '@netaug/backend';
 
 /** A seeded uniform [-1, 1) tensor (same values on every backend). */
 export function seededTensor(shape: number[], seed: number): tf.Tensor {
@@ -16,9 +17,9 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /**
- * Registers tfjs gradient definitions: tfjs-core's Node bundle lacks them, tfjs-layers' Node bundle registers
- * them all (as `@netaug/backend`'s `initBackend` does).
+ * Registers the gradient definitions training needs (`@netaug/backend`'s own; tfjs-core's Node bundle has
+ * none), as `initBackend` does.
  */
 export function registerGradients(): void {
-  if (tf.getGradient('Conv2D') == null) require('@tensorflow/tfjs-layers');
+  registerTrainingGradients();
 }

@@ -24,7 +24,9 @@ export interface CallbackContext {
 }
 
 /** Information about one training step. */
-export interface BatchInfo extends StepResult {
+export interface BatchInfo extends Omit<StepResult, 'correct'> {
+  /** Tiny-model top-1 hits in the batch (absent for a task without accuracy, e.g. detection). */
+  correct?: number;
   epoch: number;
   /** Index of the step within its epoch (0-based, as in error messages and `steps.jsonl`). */
   step: number;

@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { isEvalMetrics } from '../evaluate';
 import type { EpochRecord } from '../metrics';
 import type { BatchInfo, Callback, CallbackContext, PhaseInfo } from './callback';
 
@@ -191,12 +192,18 @@ export function progress(o: ProgressOptions = {}): Callback {
     onEpochEnd(ctx, r: EpochRecord) {
       stopBar();
       if (phaseSeconds > 0) evalPerEpoch = phaseSeconds;
-      const val = r.val
-        ? ` val loss ${r.val.loss.toFixed(4)} top1 ${pct(r.val.top1)} top5 ${pct(r.val.top5)}`
-        : '';
+      const val = !r.val
+        ? ''
+        : isEvalMetrics(r.val)
+          ? ` val loss ${r.val.loss.toFixed(4)} top1 ${pct(r.val.top1)} top5 ${pct(r.val.top5)}`
+          : ` val ${Object.entries(r.val)
+              .filter(([k]) => k !== 'count')
+              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .join(' ')}`;
       const eta = r.epoch + 1 < ctx.epochs ? `, run ETA ${formatDuration(runEta(ctx, r.epoch + 1))}` : '';
       line(
-        `${epochLabel(ctx, r.epoch)} train ${lossText(r.train.loss, r.train.terms, 4)} top1 ${pct(r.train.top1)}` +
+        `${epochLabel(ctx, r.epoch)} train ${lossText(r.train.loss, r.train.terms, 4)}` +
+          (r.train.top1 !== undefined ? ` top1 ${pct(r.train.top1)}` : '') +
           `${val} (${r.seconds.toFixed(1)} s, ${rate(epochImages, epochSeconds)} img/s${eta})`,
       );
     },

@@ -17,8 +17,8 @@ export interface StepRecord {
   loss: number;
   /** Every loss term: `tiny` (the tiny model), `aug0`… (NetAug's `α·L(augmented model)`), `kd`… */
   terms: Record<string, number>;
-  /** Top-1 accuracy of the tiny model on this training batch (training mode, augmented data). */
-  top1: number;
+  /** Top-1 accuracy of the tiny model on this training batch (training mode, augmented data); absent for a task without accuracy (detection). */
+  top1?: number;
   /** Images in the batch. */
   images: number;
   /** Wall-clock seconds of the step, data loading included (timing: differs between identical runs). */
@@ -49,7 +49,7 @@ export function stepRecord(info: BatchInfo): StepRecord {
     lr: info.lr,
     loss: info.loss,
     terms: { ...info.terms },
-    top1: info.size > 0 ? info.correct / info.size : 0,
+    ...(info.correct !== undefined ? { top1: info.size > 0 ? info.correct / info.size : 0 } : {}),
     images: info.size,
     seconds: info.seconds,
     imagesPerSec: imagesPerSecond(info),

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { removeStaleTemps, writeFileAtomicSync } from '@netaug/core/node';
 import { appendDurableSync } from '../append';
-import type { EvalMetrics } from '../evaluate';
+import { isEvalMetrics, type Metrics } from '../evaluate';
 import type { EpochRecord } from '../metrics';
 import { FILE_VERSION, encodeEvent, readRecords, tfrecord, type EventScalar } from '../tfevents';
 import type { Callback } from './callback';
@@ -58,23 +58,30 @@ function eventFileName(dir: string): string {
   return name;
 }
 
-const metricScalars = (prefix: string, m: EvalMetrics): EventScalar[] => [
-  { tag: `${prefix}_loss`, value: m.loss },
-  { tag: `${prefix}_top1`, value: m.top1 },
-  { tag: `${prefix}_top5`, value: m.top5 },
-];
+/** Loss, top-1 and top-5 (classification), or every figure of a task but its image count (`…_vocMAP`, …). */
+const metricScalars = (prefix: string, m: Metrics): EventScalar[] =>
+  isEvalMetrics(m)
+    ? [
+        { tag: `${prefix}_loss`, value: m.loss },
+        { tag: `${prefix}_top1`, value: m.top1 },
+        { tag: `${prefix}_top5`, value: m.top5 },
+      ]
+    : Object.entries(m)
+        .filter(([k]) => k !== 'count')
+        .map(([k, value]) => ({ tag: `${prefix}_${k}`, value }));
 
 /** The per-epoch scalars of an epoch record (see the README for the tags). */
 export function epochScalars(r: EpochRecord): EventScalar[] {
   const out: EventScalar[] = [
     { tag: 'epoch/train_loss', value: r.train.loss },
     ...Object.entries(r.train.terms).map(([k, v]) => ({ tag: `epoch/train_loss_${k}`, value: v })),
-    { tag: 'epoch/train_top1', value: r.train.top1 },
+    ...(r.train.top1 !== undefined ? [{ tag: 'epoch/train_top1', value: r.train.top1 }] : []),
     { tag: 'epoch/lr', value: r.lr },
   ];
   if (r.val) {
     out.push(...metricScalars('epoch/val', r.val));
-    out.push({ tag: 'epoch/fit_gap_top1', value: r.train.top1 - r.val.top1 });
+    if (r.train.top1 !== undefined && isEvalMetrics(r.val))
+      out.push({ tag: 'epoch/fit_gap_top1', value: r.train.top1 - r.val.top1 });
   }
   return out;
 }
@@ -139,9 +146,8 @@ export function tensorboard(o: TensorBoardOptions = {}): Callback {
       flush();
     },
     onTrainEnd(ctx, summary) {
-      const final = (
-        summary as { final?: { selected: { epoch: number }; val?: EvalMetrics; test?: EvalMetrics } }
-      ).final;
+      const final = (summary as { final?: { selected: { epoch: number }; val?: Metrics; test?: Metrics } })
+        .final;
       if (final) {
         push(ctx.globalStep, [
           ...(final.val ? metricScalars('final/val', final.val) : []),

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedVariable } from '@netaug/core';
+import { SGD_UPDATE, type NamedVariable } from '@netaug/core';
 import { NamedOptimizer } from './optimizer';
 
 /** SGD settings (the NetAug recipe: momentum 0.9, Nesterov, weight decay 4e-5 not on BN and bias). */
@@ -15,7 +15,7 @@ export interface SgdOptions {
  * {@link Sgd} does with tf ops (so both paths give the same bits). A backend that registers it (the `native`
  * backend of @netaug/backend-native does) runs one kernel per variable instead of eight.
  */
-export const SGD_UPDATE = 'NetAugSgdUpdate';
+export { SGD_UPDATE };
 
 /**
  * SGD with PyTorch semantics: `g ← grad + wd·w` (only for variables with `weightDecay: true`),

@@ -3,7 +3,7 @@ import {
   DEFAULT_AUGMENT_SPACE,
   NetAugError,
   Rng,
-  isActiveMode,
+  sampleActiveConfig,
   validateAugmentSpace,
   type ActiveConfig,
   type ActiveMode,
@@ -123,14 +123,7 @@ export class TinySupernet implements Supernet<tf.Tensor, tf.Variable> {
   setActive(mode: ActiveMode | ActiveConfig, rng?: Rng): ActiveConfig {
     const { widthMults: Wm, expandFactors: Em } = this.space;
     if (typeof mode === 'string') {
-      if (!isActiveMode(mode)) throw new NetAugError('INVALID_ARGUMENT', `Unknown active mode '${mode}'`);
-      const needRng = mode === 'random' || mode === 'min_w' || mode === 'min_e';
-      if (needRng && !rng) throw new NetAugError('INVALID_ARGUMENT', `setActive('${mode}') needs an Rng`);
-      const pick = (list: number[], how: 'min' | 'max' | 'rand') =>
-        how === 'min' ? list[0] : how === 'max' ? list[list.length - 1] : rng!.choice(list);
-      const w = mode === 'max' ? 'max' : mode === 'random' || mode === 'min_e' ? 'rand' : 'min';
-      const e = mode === 'max' ? 'max' : mode === 'random' || mode === 'min_w' ? 'rand' : 'min';
-      this.active = { width: [pick(Wm, w)], expand: [pick(Em, e)] };
+      this.active = sampleActiveConfig(mode, this.space, { width: 1, expand: 1 }, rng);
     } else {
       const ok =
         mode.width?.length === 1 &&

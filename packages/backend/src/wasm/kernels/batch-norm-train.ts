@@ -4,8 +4,9 @@ import { bnBackward, bnForward } from '../../batch-norm-core';
 import { guardWasmMalloc } from '../malloc-guard';
 
 /** Kernel names of the fused training batch norm (see `batchNormTrain`). */
-export const BATCH_NORM_TRAIN = 'NetAugBatchNormTrain';
-export const BATCH_NORM_TRAIN_GRAD = 'NetAugBatchNormTrainGrad';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '@netaug/core';
+
+export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD };
 
 function channels(x: TensorInfo): number {
   return x.shape[x.shape.length - 1];

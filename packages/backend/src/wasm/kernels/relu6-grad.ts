@@ -3,8 +3,10 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { allocF32, assertFloat32, heapF32, type WasmBackendLike } from '../wasm-backend';
 import { guardWasmMalloc } from '../malloc-guard';
 
-/** Kernel name of the fused ReLU6 gradient (`dx = dy` where 0 < x ≤ 6, else 0). */
-export const RELU6_GRAD = 'NetAugRelu6Grad';
+import { RELU6_GRAD } from '@netaug/core';
+
+/** Kernel name of the fused ReLU6 gradient (`dx = dy` where 0 < x ≤ 6, else 0; declared in @netaug/core). */
+export { RELU6_GRAD };
 
 /** `{dy, x}` → `dx`, one pass over views of the wasm heap. */
 function relu6GradWasm(args: {
