@@ -203,7 +203,7 @@ async function run(settings: Settings): Promise<Record<string, unknown>> {
     onBatchEnd: async (_ctx, s) => {
       losses.push(s.loss);
       tinyLosses.push(s.terms.tiny);
-      accs.push(s.correct / s.size);
+      accs.push(s.correct === undefined ? Number.NaN : s.correct / s.size); // classification steps count correct
       $('#status').textContent =
         `epoch ${s.epoch + 1}/${settings.epochs}, step ${s.globalStep + 1}/${totalSteps}: ` +
         `loss ${s.loss.toFixed(3)} (tiny ${s.terms.tiny.toFixed(3)}), ${(s.size / s.seconds).toFixed(0)} images/s`;
@@ -213,7 +213,7 @@ async function run(settings: Settings): Promise<Record<string, unknown>> {
     onEpochEnd: (_ctx, r) => {
       if (r.val) valTop1.push(r.val.top1);
       log(
-        `epoch ${r.epoch + 1}: train loss ${r.train.loss.toFixed(3)}, top-1 ${(100 * r.train.top1).toFixed(1)}%` +
+        `epoch ${r.epoch + 1}: train loss ${r.train.loss.toFixed(3)}, top-1 ${(100 * (r.train.top1 ?? Number.NaN)).toFixed(1)}%` +
           (r.val ? `; validation top-1 ${(100 * r.val.top1).toFixed(1)}% (BN re-estimated)` : '') +
           `, ${r.seconds.toFixed(1)} s`,
       );
