@@ -142,3 +142,47 @@ describe('loadDetectRunData', () => {
     expect(detectDataIdentity('voc:rel/dir')).toBe(`voc:${join(process.cwd(), 'rel/dir')}`);
   });
 });
+
+describe('netaug data inspect on detection data', () => {
+  const bin = join(__dirname, '..', 'dist', 'bin.js');
+  const inspect = (args: string[]) =>
+    require('node:child_process').spawnSync(process.execPath, [bin, 'data', 'inspect', ...args], {
+      encoding: 'utf8',
+    }) as { status: number; stdout: string; stderr: string };
+
+  it('scenes --json: boxes and images per class and split, counted from the annotation files themselves', () => {
+    const r = inspect(['scenes', '--json']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.classNames).toEqual(names);
+    for (const split of ['train', 'test']) {
+      const json = JSON.parse(
+        readFileSync(join(EMBEDDED_SCENES_DIR, split, 'annotations.json'), 'utf8'),
+      ) as CocoJson;
+      const boxes = names.map((_, k) => json.annotations.filter((a) => a.category_id === k + 1).length);
+      const images = names.map(
+        (_, k) =>
+          new Set(json.annotations.filter((a) => a.category_id === k + 1).map((a) => a.image_id)).size,
+      );
+      const s = out.splits[split];
+      expect(s.images).toBe(json.images.length);
+      expect(s.boxes).toBe(json.annotations.length);
+      expect(s.perClass.map((c: { boxes: number }) => c.boxes)).toEqual(boxes);
+      expect(s.perClass.map((c: { images: number }) => c.images)).toEqual(images);
+      const small = json.annotations.filter((a) => a.bbox[2] * a.bbox[3] < 32 * 32).length;
+      expect(s.sizes.small).toBe(small);
+    }
+    // the table form names each class with its counts
+    const table = inspect(['scenes']);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^train +200 images \(0 without boxes\), 660 boxes/m);
+    expect(table.stdout).toMatch(/^Bag +\d+ +\d+ +\d+ +\d+$/m);
+  });
+
+  it('a missing VOC folder is one line naming it', () => {
+    const r = inspect(['voc:' + join(tmp, 'no-such-voc')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/VOC folder '.*no-such-voc' does not exist/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatTable, type Output } from '../output';
 import { parsePositiveInt } from '../parse';
@@ -19,7 +20,7 @@ export function registerData(program: Command, io: Output): void {
     )
     .argument(
       '<path|name>',
-      'a folder (IDX, CIFAR binary, one sub-folder per class), a CSV/JSON manifest, or fashion-mnist / mnist',
+      'a folder (IDX, CIFAR binary, one sub-folder per class), a CSV/JSON manifest, fashion-mnist / mnist, or detection data: scenes, coco:<annotations.json>[,<test.json>], voc:<folder>, yolo:<folder> (boxes per class)',
     )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist (also NETAUG_DATA)')
     .option('--size <px>', 'decode images to this size for the statistics', parsePositiveInt('--size'))
@@ -28,9 +29,10 @@ export function registerData(program: Command, io: Output): void {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ netaug data inspect fashion-mnist --json\n  $ netaug data inspect ./my-photos --size 96\n  $ netaug data inspect ./labels.csv',
+      '\nExamples:\n  $ netaug data inspect fashion-mnist --json\n  $ netaug data inspect ./my-photos --size 96\n  $ netaug data inspect ./labels.csv\n  $ netaug data inspect voc:./VOC2007',
     )
     .action(async (target: string, flags: InspectFlags) => {
+      if (isDetectionData(target)) return inspectDetection(target, flags, io);
       const { inspectDataset } = await import('@netaug/data');
       if (flags.channels !== undefined && flags.channels !== 1 && flags.channels !== 3) {
         const { UsageError } = await import('../errors');
@@ -65,4 +67,65 @@ export function registerData(program: Command, io: Output): void {
         ]),
       );
     });
+}
+
+/** `scenes` (when no such folder exists) or `coco:` / `voc:` / `yolo:` — the detection data forms of `--task detect`. */
+function isDetectionData(target: string): boolean {
+  return /^(coco|voc|yolo):/.test(target) || (target === 'scenes' && !existsSync(target));
+}
+
+/** Boxes per class and split, box sizes and image sizes of detection data (`describeDetectionDataset`). */
+async function inspectDetection(target: string, flags: InspectFlags, io: Output): Promise<void> {
+  const { describeDetectionDataset } = await import('@netaug/detection');
+  const { loadDetectSplits, parseDetectData } = await import('../run/detect-data');
+  const channels = (flags.channels ?? (parseDetectData(target).kind === 'scenes' ? 1 : 3)) as 1 | 3;
+  const { train, test, source } = await loadDetectSplits(target, channels);
+  const splits: [string, Awaited<ReturnType<typeof describeDetectionDataset>>][] = [
+    ['train', await describeDetectionDataset(train)],
+    ...(test
+      ? [
+          ['test', await describeDetectionDataset(test)] as [
+            string,
+            Awaited<ReturnType<typeof describeDetectionDataset>>,
+          ],
+        ]
+      : []),
+  ];
+  if (flags.json) {
+    io.out(
+      JSON.stringify(
+        {
+          task: 'detect',
+          format: train.format,
+          source,
+          classNames: train.classNames,
+          splits: Object.fromEntries(splits),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  io.out(
+    `format   ${train.format ?? 'detection'}\nsource   ${source}\nclasses  ${train.classNames.length}\n`,
+  );
+  for (const [name, d] of splits)
+    io.out(
+      `${name.padEnd(8)} ${d.images} images (${d.emptyImages} without boxes), ${d.boxes} boxes, ` +
+        `${d.boxesPerImage.min}–${d.boxesPerImage.max} per image (mean ${d.boxesPerImage.mean.toFixed(2)}); ` +
+        `small/medium/large ${d.sizes.small}/${d.sizes.medium}/${d.sizes.large}; ` +
+        `images ${d.imageSize.minWidth}–${d.imageSize.maxWidth} × ${d.imageSize.minHeight}–${d.imageSize.maxHeight} px\n`,
+    );
+  io.out('\n');
+  io.out(
+    formatTable([
+      ['class', ...splits.flatMap(([n]) => [`${n} boxes`, `${n} images`])],
+      ...train.classNames.map((c, k) => [
+        c,
+        ...splits.flatMap(([, d]) => [d.perClass[k].boxes, d.perClass[k].images]),
+      ]),
+      ['total', ...splits.flatMap(([, d]) => [d.boxes, d.images])],
+    ]),
+  );
 }

@@ -98,20 +98,13 @@ export interface DetectRunData {
   resolution: number;
 }
 
-/**
- * Loads the data of a detection run with the readers of `@netaug/detection` (`loadEmbeddedScenes`, `loadCoco`,
- * `loadVoc`, `loadYolo`): a test split where the data has one (scenes: its test split; COCO: the second file;
- * VOC: `ImageSets/Main/test.txt` against `trainval` (or `train`); YOLO: `images/val` or `images/test` against
- * `images/train`), else a seeded `valFraction` of the images held out as test data. VOC classes: the 20 VOC
- * classes in their usual order when every object is one of them, else the names found, sorted. Then `valSplit` training
- * images held out (seeded, the same for every seed), the first `subset` training images and the first `testSubset`
- * test images. `resolution` defaults to the largest side of the first training image, rounded up to a multiple
- * of 16 (the detector's largest stride).
- */
-export async function loadDetectRunData(cfg: RunConfig): Promise<DetectRunData> {
+/** The splits a detection data spec names, before any hold-out (see {@link loadDetectRunData}). */
+export async function loadDetectSplits(
+  data: string,
+  channels: 1 | 3,
+): Promise<{ train: DetectionDataset; test?: DetectionDataset; source: string }> {
   const det = await import('@netaug/detection');
-  const spec = parseDetectData(cfg.data);
-  const channels: 1 | 3 = cfg.channels ?? (spec.kind === 'scenes' ? 1 : 3);
+  const spec = parseDetectData(data);
   const need = (p: string, what: string) => {
     if (!existsSync(p))
       throw new NetAugError('DATA_NOT_FOUND', `${what} '${p}' does not exist`, {
@@ -154,6 +147,22 @@ export async function loadDetectRunData(cfg: RunConfig): Promise<DetectRunData> 
     } else train = await det.loadYolo(spec.dir, { channels });
     source = spec.dir;
   }
+  return { train, ...(test ? { test } : {}), source };
+}
+
+/**
+ * Loads the data of a detection run with the readers of `@netaug/detection` (`loadEmbeddedScenes`, `loadCoco`,
+ * `loadVoc`, `loadYolo`): a test split where the data has one (scenes: its test split; COCO: the second file;
+ * VOC: `ImageSets/Main/test.txt` against `trainval` (or `train`); YOLO: `images/val` or `images/test` against
+ * `images/train`), else a seeded `valFraction` of the images held out as test data. VOC classes: the 20 VOC
+ * classes in their usual order when every object is one of them, else the names found, sorted. Then `valSplit` training
+ * images held out (seeded, the same for every seed), the first `subset` training images and the first `testSubset`
+ * test images. `resolution` defaults to the largest side of the first training image, rounded up to a multiple
+ * of 16 (the detector's largest stride).
+ */
+export async function loadDetectRunData(cfg: RunConfig): Promise<DetectRunData> {
+  const channels: 1 | 3 = cfg.channels ?? (parseDetectData(cfg.data).kind === 'scenes' ? 1 : 3);
+  let { train, test, source } = await loadDetectSplits(cfg.data, channels);
   if (!test) {
     const held = Math.max(1, Math.round(train.size * cfg.valFraction));
     ({ rest: train, held: test } = holdOut(train, held, 'test'));

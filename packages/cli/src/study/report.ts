@@ -18,6 +18,12 @@ export interface CellResult {
   metric: number | null;
   valTop1: number | null;
   testTop1: number | null;
+  /**
+   * The run's validation and test value of the metric's figure ({@link metricFigure}: `vocMAP` for
+   * `test.vocMAP`), the same as valTop1 / testTop1 for top-1.
+   */
+  valFigure: number | null;
+  testFigure: number | null;
   /** The epoch whose model the run ended with (0-based), and the rule that chose it. */
   selectedEpoch: number;
   select: string;
@@ -41,6 +47,8 @@ export interface ArmResult {
   n: number;
   metric: { mean: number; std: number };
   valTop1: { mean: number; std: number } | null;
+  /** Validation value of the metric's figure ({@link metricFigure}). */
+  valFigure: { mean: number; std: number } | null;
   fitGap: { mean: number; std: number } | null;
   selectedEpoch: { mean: number; min: number; max: number };
   seconds: { mean: number };
@@ -115,6 +123,8 @@ export function readCellResult(
     metric: at(summary.final, metric) ?? at(summary, metric) ?? null,
     valTop1: summary.final?.val?.top1 ?? null,
     testTop1: summary.final?.test?.top1 ?? null,
+    valFigure: at(summary.final?.val, metricFigure(metric)) ?? null,
+    testFigure: at(summary.final?.test, metricFigure(metric)) ?? null,
     selectedEpoch: sel,
     select: summary.final?.selected?.rule ?? 'last',
     fitGap: gap(sel),
@@ -137,6 +147,7 @@ export function analyse(study: Study, cells: CellResult[]): Pick<StudyResults, '
       if (!rs.length) continue;
       const ms = meanStd(rs.map((r) => r.metric!));
       const vals = rs.filter((r) => r.valTop1 != null).map((r) => r.valTop1!);
+      const figs = rs.filter((r) => r.valFigure != null).map((r) => r.valFigure!);
       const gaps = rs.filter((r) => r.fitGap != null).map((r) => r.fitGap!);
       const sel = rs.map((r) => r.selectedEpoch);
       arms.push({
@@ -145,6 +156,7 @@ export function analyse(study: Study, cells: CellResult[]): Pick<StudyResults, '
         n: rs.length,
         metric: { mean: ms.mean, std: ms.std },
         valTop1: vals.length ? meanStd(vals) : null,
+        valFigure: figs.length ? meanStd(figs) : null,
         fitGap: gaps.length ? meanStd(gaps) : null,
         selectedEpoch: { mean: meanStd(sel).mean, min: Math.min(...sel), max: Math.max(...sel) },
         seconds: { mean: meanStd(rs.map((r) => r.seconds)).mean },
@@ -219,21 +231,31 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
     L.push('No cell has finished yet.', '');
     return L.join('\n');
   }
+  // the figure shown next to the metric: top-1, or the metric's own (e.g. vocMAP of a detection study)
+  const fig = metricFigure(r.metric);
+  const figFmt = metricFormat(fig);
+  const figText = (x: number | null) => (x == null ? '—' : fig === 'top1' ? pct(x) : figFmt.value(x));
+  const figLabel = fig === 'top1' ? 'top-1' : fig;
   L.push(
     '## Per arm',
     '',
-    'Fit gap = top-1 of the tiny model on its augmented training batches during the selected epoch − its ' +
-      'validation top-1 at that epoch. Below 0 the model under-fits.',
-    '',
-    `| levels | arm | n | ${r.metric} (mean ± std) | val top-1 | fit gap | selected epoch | time per run |`,
+    ...(r.cells.some((c) => c.fitGap != null)
+      ? [
+          'Fit gap = top-1 of the tiny model on its augmented training batches during the selected epoch − its ' +
+            'validation top-1 at that epoch. Below 0 the model under-fits.',
+          '',
+        ]
+      : []),
+    `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} | fit gap | selected epoch | time per run |`,
     '|---|---|---|---|---|---|---|---|',
   );
   for (const a of r.arms) {
     // a standard deviation needs two runs
     const pm = (std: string) => (a.n > 1 ? ` ± ${std}` : '');
+    const val = fig === 'top1' ? a.valTop1 : a.valFigure;
     L.push(
       `| ${a.group || '—'} | ${a.arm} | ${a.n} | ${fmt.value(a.metric.mean)}${pm(stdText(r.metric, a.metric.std))} | ` +
-        `${a.valTop1 ? `${pct(a.valTop1.mean)}${pm((100 * a.valTop1.std).toFixed(2))}` : '—'} | ` +
+        `${val ? `${figText(val.mean)}${pm(stdText(fig, val.std))}` : '—'} | ` +
         `${a.fitGap ? `${pt(a.fitGap.mean)}${pm((100 * a.fitGap.std).toFixed(2))}` : '—'} | ` +
         `${a.selectedEpoch.min === a.selectedEpoch.max ? a.selectedEpoch.min + 1 : `${a.selectedEpoch.min + 1}–${a.selectedEpoch.max + 1}`} | ` +
         `${(a.seconds.mean / 60).toFixed(0)} min |`,
@@ -273,15 +295,24 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
   L.push(
     '## Cells',
     '',
-    '| cell | val top-1 | test top-1 | selected epoch | fit gap | run folder |',
+    `| cell | val ${figLabel} | test ${figLabel} | selected epoch | fit gap | run folder |`,
     '|---|---|---|---|---|---|',
   );
   for (const c of r.cells)
     L.push(
-      `| ${c.id} | ${pct(c.valTop1)} | ${pct(c.testTop1)} | ${c.selectedEpoch + 1}/${c.epochs} (${c.select}) | ${pt(c.fitGap)} | \`${c.runDir}\` |`,
+      `| ${c.id} | ${figText(fig === 'top1' ? c.valTop1 : c.valFigure)} | ${figText(fig === 'top1' ? c.testTop1 : c.testFigure)} | ${c.selectedEpoch + 1}/${c.epochs} (${c.select}) | ${pt(c.fitGap)} | \`${c.runDir}\` |`,
     );
   L.push('');
   return L.join('\n');
+}
+
+/**
+ * The figure a metric names, shown for validation and test next to it: `vocMAP` for `test.vocMAP`, `top1` for
+ * `test.top1` and for metrics that are not a final figure (`model.macs`, `seconds`).
+ */
+export function metricFigure(metric: string): string {
+  const m = /^(?:test|val)\.(.+)$/.exec(metric);
+  return m ? m[1] : 'top1';
 }
 
 function stdText(metric: string, std: number): string {

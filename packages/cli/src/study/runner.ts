@@ -150,10 +150,15 @@ export async function runStudy(
 function summaryLine(dir: string): string {
   try {
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
-      final?: { test?: { top1: number }; val?: { top1: number } };
+      final?: { test?: Record<string, number>; val?: Record<string, number> };
       seconds: number;
     };
     const pct = (x?: number) => (x == null ? '-' : `${(100 * x).toFixed(2)}%`);
+    if (s.final?.test?.top1 == null && s.final?.test?.vocMAP != null) {
+      // a detection run: its mAPs
+      const f = (x?: number) => (x == null ? '-' : x.toFixed(4));
+      return ` (val VOC mAP ${f(s.final?.val?.vocMAP)}, test VOC mAP ${f(s.final?.test?.vocMAP)}, ${formatDuration(s.seconds)})`;
+    }
     return ` (val top-1 ${pct(s.final?.val?.top1)}, test top-1 ${pct(s.final?.test?.top1)}, ${formatDuration(s.seconds)})`;
   } catch {
     return '';

@@ -1,0 +1,71 @@
+/**
+ * `netaug study` with detection cells (`task: detect`, metric `test.vocMAP`): the cells train through the same
+ * runner, and the report and results.json carry each run's own mAPs (read back from the run folders here).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+jest.setTimeout(360_000);
+
+const tmp = mkdtempSync(join(tmpdir(), 'netaug-study-detect-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('a detection study: paired mAP comparison, val/test mAP per cell equal to the runs', () => {
+  const file = join(tmp, 'det.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: det-smoke',
+      `out: ${join(tmp, 'out')}`,
+      'base:',
+      '  task: detect',
+      '  model: mobilenetv2-tiny',
+      '  data: scenes',
+      '  resolution: 48',
+      '  subset: 32',
+      '  valSplit: 16',
+      '  testSubset: 16',
+      '  batch: 16',
+      '  bnImages: 32',
+      '  backend: wasm',
+      '  epochs: 1',
+      '  warmupEpochs: 0',
+      'seeds: [0, 1]',
+      'arms:',
+      '  baseline: { config: { strategy: baseline } }',
+      '  netaug: { config: { strategy: netaug } }',
+      'metric: test.vocMAP',
+      '',
+    ].join('\n'),
+  );
+  const bin = join(__dirname, '..', 'dist', 'bin.js');
+  const r = spawnSync(process.execPath, [bin, 'study', file, '--parallel', '2'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`netaug study exited ${r.status}: ${r.stderr}`);
+  expect(r.stderr + r.stdout).toMatch(/netaug-s1 finished \(val VOC mAP \d\.\d{4}, test VOC mAP \d\.\d{4}/);
+  const dir = join(tmp, 'out', 'reports', 'det-smoke');
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  expect(results.metric).toBe('test.vocMAP');
+  expect(results.cells).toHaveLength(4);
+  for (const c of results.cells) {
+    const s = JSON.parse(readFileSync(join(c.runDir, 'summary.json'), 'utf8'));
+    expect(s.final.test.vocMAP).toBeGreaterThanOrEqual(0);
+    expect(c.metric).toBe(s.final.test.vocMAP);
+    expect(c.testFigure).toBe(s.final.test.vocMAP);
+    expect(c.valFigure).toBe(s.final.val.vocMAP);
+    expect(c.testTop1).toBeNull(); // a detector has no top-1
+  }
+  // the paired difference is over the two seeds, netaug − baseline
+  const cmp = results.comparisons[0];
+  const m = (arm: string, seed: number) =>
+    results.cells.find((c: { arm: string; seed: number }) => c.arm === arm && c.seed === seed).metric;
+  expect(cmp.n).toBe(2);
+  expect(cmp.mean).toBeCloseTo(
+    (m('netaug', 0) - m('baseline', 0) + m('netaug', 1) - m('baseline', 1)) / 2,
+    12,
+  );
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  expect(report).toContain('| cell | val vocMAP | test vocMAP | selected epoch | fit gap | run folder |');
+  expect(report).not.toContain('Fit gap = top-1'); // no top-1, so no fit-gap explanation
+});
