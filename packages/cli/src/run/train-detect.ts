@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunConfig } from './run-config';
 import { loadUserModels } from './user-models';
+import { commonTrainerOptions } from './trainer-options';
 import { loadDetectRunData } from './detect-data';
 import { canonicalRun, type RunEnvironment } from './run-hash';
 import type { TrainRunOptions, TrainRunResult } from './train-run';
@@ -62,10 +63,6 @@ export async function trainDetectLocked(
         (env.threads && backendName === 'native' ? ` (${env.threads} threads)` : '') +
         (val ? `, ${val.samples.length} validation images (select ${cfg.select})` : ', no validation split'),
     );
-    const callbacks = [
-      ...(options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })]),
-      ...(options.tensorboard ? [trainer.tensorboard()] : []),
-    ];
     const t = new trainer.Trainer({
       supernet: det,
       task: detector.detectionTask({
@@ -74,18 +71,8 @@ export async function trainDetectLocked(
       trainLoader,
       valLoader: val ? evalLoader(val) : undefined,
       testLoader: evalLoader(test),
-      select: cfg.select,
+      ...commonTrainerOptions(cfg, options, trainer),
       monitor: 'val.vocMAP',
-      ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
-      ...(cfg.checkpointEvery !== undefined ? { checkpointEvery: cfg.checkpointEvery } : {}),
-      optimizer:
-        cfg.optimizer === 'sgd'
-          ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
-          : { type: cfg.optimizer, weightDecay: cfg.weightDecay },
-      lrSchedule: { type: 'cosine', baseLr: cfg.lr, warmupEpochs: Math.round(cfg.warmupEpochs) },
-      callbacks,
-      runDir: cfg.out,
-      seed: cfg.seed,
       sortChannels: netaug ? cfg.sortChannels : 'none',
       bnReestimation: { images: Math.min(cfg.bnImages, train.samples.length) },
       meta: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
 import { acquireRunLock, checkWritable, claimRunFolder } from './run-folder';
 import { loadUserModels } from './user-models';
+import { commonTrainerOptions } from './trainer-options';
 import { setupBackend } from './backend';
 import { loadRunData } from './build-data';
 import type { RunConfig } from './run-config';
@@ -205,28 +206,13 @@ async function trainLocked(
         : [trainer.baseline()]),
       ...(cfg.labelSmoothing > 0 ? [trainer.labelSmoothing(cfg.labelSmoothing)] : []),
     ];
-    const callbacks = [
-      ...(options.quiet ? [] : [trainer.progress({ plain: options.plainProgress })]),
-      // TensorBoard stays on with --quiet: it is a record of the run, not output
-      ...(options.tensorboard ? [trainer.tensorboard()] : []),
-    ];
     const t0 = new trainer.Trainer({
       supernet,
       trainLoader,
       valLoader,
       testLoader,
-      select: cfg.select,
-      ...(cfg.divergeFactor !== undefined ? { divergeFactor: cfg.divergeFactor } : {}),
-      ...(cfg.checkpointEvery !== undefined ? { checkpointEvery: cfg.checkpointEvery } : {}),
-      optimizer:
-        cfg.optimizer === 'sgd'
-          ? { type: 'sgd', momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay }
-          : { type: cfg.optimizer, weightDecay: cfg.weightDecay },
-      lrSchedule: { type: 'cosine', baseLr: cfg.lr, warmupEpochs: Math.round(cfg.warmupEpochs) },
+      ...commonTrainerOptions(cfg, options, trainer),
       strategies,
-      callbacks,
-      runDir: cfg.out,
-      seed: cfg.seed,
       sortChannels: cfg.strategy === 'netaug' ? cfg.sortChannels : 'none',
       ...(cfg.freezeUntil ? { freezeUntil: cfg.freezeUntil } : {}),
       ...(cfg.bn ? { batchNorm: cfg.bn } : {}),
