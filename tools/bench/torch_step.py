@@ -4,13 +4,19 @@
 Reads one JSON object on stdin:
   {"threads": 2, "batch": 64, "input": [H, W, C], "numClasses": 10, "warmup": 2, "steps": 10,
    "cases": [{"id": "...", "strategy": "baseline" | "netaug", "tiny": IR, "aug": [IR, ...]}]}
-where IR is a NetAug ModelIR with weight *shapes* only (data stripped). Each architecture is built as a static
-torch module with the same layers, channel counts, kernels and strides. A baseline step is forward + loss +
-backward + SGD update of the tiny model; a NetAug step adds the forward/backward of one augmented model,
-cycling through `aug` (the configs the JS side sampled; step i, warm-up included, uses aug[i % len(aug)], as the
-JS side does), then one SGD update of both. A case may override "warmup" and "steps". Prints one JSON line per case.
+where IR is a NetAug ModelIR with weight *shapes* only (data stripped). A baseline step is forward + loss +
+backward + SGD update of the tiny model, built as a static torch module with the same layers, channel counts,
+kernels and strides. A NetAug case with "full" (the supernet's largest config) is the authors' weight-sharing
+step: ONE set of full-size weights; the tiny model and the augmented model run on their first channels (weights
+sliced [:out, :in], batch norm on the first channels of its statistics), one loss each, one backward, one SGD
+update of the shared weights. Without "full", each architecture is a separate static module (the older
+comparison). Step i (warm-up included) uses aug[i % len(aug)], as the JS side does. A case may override
+"warmup" and "steps"; "check": true also reports the largest difference between the shared net's tiny
+forward pass and a static module holding copies of the sliced weights. Prints one JSON line per case, with the
+process's peak RSS (each case should run in its own process for that figure to be the case's own).
 """
 import json
+import resource
 import statistics
 import sys
 import time
@@ -87,14 +93,91 @@ class IRNet(nn.Module):
         return vals[self.output]
 
 
+class SharedNet(IRNet):
+    """The supernet as the authors' dynamic layers run it: full-size layers, a config uses their first channels."""
+
+    def run(self, ir, x):
+        vals = {}
+        for n in ir["nodes"]:
+            op, key = n["op"], n["name"].replace(".", "_")
+            ins = [vals[i] for i in n["inputs"]]
+            if op == "input":
+                y = x
+            elif op == "conv2d":
+                kh, kw, cin, cout = n["weight"]["shape"]
+                m = self.mods[key]
+                b = m.bias[:cout] if m.bias is not None else None
+                y = F.conv2d(ins[0], m.weight[:cout, :cin], b, m.stride, (kh // 2, kw // 2))
+            elif op == "depthwiseConv2d":
+                kh, kw, ch, _ = n["weight"]["shape"]
+                m = self.mods[key]
+                b = m.bias[:ch] if m.bias is not None else None
+                y = F.conv2d(ins[0], m.weight[:ch], b, m.stride, (kh // 2, kw // 2), groups=ch)
+            elif op == "batchNorm":
+                ch = n["gamma"]["shape"][0]
+                m = self.mods[key]
+                y = F.batch_norm(ins[0], m.running_mean[:ch], m.running_var[:ch], m.weight[:ch], m.bias[:ch],
+                                 True, m.momentum, m.eps)
+            elif op == "activation":
+                y = self.mods[key](ins[0])
+            elif op == "add":
+                y = ins[0] + ins[1]
+            elif op == "mul":
+                y = ins[0] * ins[1]
+            elif op == "globalAvgPool":
+                y = ins[0].mean((2, 3), keepdim=n["keepDims"])
+            elif op == "dense":
+                i, o = n["weight"]["shape"]
+                m = self.mods[key]
+                y = F.linear(ins[0], m.weight[:o, :i], m.bias[:o] if m.bias is not None else None)
+            else:
+                raise ValueError(op)
+            vals[n["name"]] = y
+        return vals[ir["output"]]
+
+
+def sliced_copy(shared, ir):
+    """A static IRNet of `ir` holding copies of the shared net's first-channel weights (the check's reference)."""
+    net = IRNet(ir)
+    with torch.no_grad():
+        for n in ir["nodes"]:
+            key = n["name"].replace(".", "_")
+            if key not in net.mods or n["op"] == "activation":
+                continue
+            dst, src = net.mods[key], shared.mods[key]
+            for pname in ("weight", "bias", "running_mean", "running_var"):
+                d = getattr(dst, pname, None)
+                if d is None:
+                    continue
+                s = getattr(src, pname)
+                d.copy_(s[tuple(slice(0, k) for k in d.shape)])
+    return net
+
+
 def time_case(case, spec):
     batch, (h, w, c) = spec["batch"], spec["input"]
     torch.manual_seed(0)
     x = torch.randn(batch, c, h, w)
     y = torch.randint(0, spec["numClasses"], (batch,))
-    tiny = IRNet(case["tiny"])
-    augs = [IRNet(a) for a in case.get("aug", [])] if case["strategy"] == "netaug" else []
-    params = list(tiny.parameters()) + [p for a in augs for p in a.parameters()]
+    netaug = case["strategy"] == "netaug"
+    shared = SharedNet(case["full"]) if netaug and "full" in case else None
+    extra = {}
+    if shared is not None:
+        tiny = lambda inp: shared.run(case["tiny"], inp)  # noqa: E731
+        augs = [(lambda a: (lambda inp: shared.run(a, inp)))(a) for a in case.get("aug", [])]
+        params = list(shared.parameters())
+        extra["pytorchSharedParams"] = sum(p.numel() for p in params)
+        if case.get("check"):
+            diffs = []
+            for ir, run in [(case["tiny"], tiny)] + list(zip(case.get("aug", [])[:1], augs[:1])):
+                ref = sliced_copy(shared, ir)
+                with torch.no_grad():
+                    diffs.append(float((run(x) - ref(x)).abs().max()))
+            extra["checkMaxAbsDiff"] = max(diffs)
+    else:
+        tiny = IRNet(case["tiny"])
+        augs = [IRNet(a) for a in case.get("aug", [])] if netaug else []
+        params = list(tiny.parameters()) + [p for a in augs for p in a.parameters()]
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-5)
     times = []
     warmup = int(case.get("warmup", spec["warmup"]))
@@ -119,6 +202,10 @@ def time_case(case, spec):
         "pytorchSteps": len(times),
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
+        "weightSharing": shared is not None,
+        # ru_maxrss is in KiB on Linux: the peak of this process so far
+        "pytorchRssPeakBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **extra,
     }
 
 

@@ -7,6 +7,17 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 
 /** What the C++ side exports (see `src/native/addon.cc`). */
+/** Counters of one of the addon's primitive caches (since the process started). */
+export interface PrimitiveCacheStats {
+  /** Calls that found their oneDNN primitive cached / had to create it. */
+  hits: number;
+  misses: number;
+  /** Least recently used entries dropped at the cache's capacity. */
+  evictions: number;
+  /** Milliseconds spent creating primitives. */
+  createMs: number;
+}
+
 export interface NativeAddon {
   /** Set instead of the functions when oneDNN (libdnnl.so.2) could not be loaded. */
   loadError?: string;
@@ -19,6 +30,8 @@ export interface NativeAddon {
     ompMaxThreads: number;
     convPrimitives: number;
     matmulPrimitives: number;
+    convCache: PrimitiveCacheStats;
+    matmulCache: PrimitiveCacheStats;
   };
   setThreads(n: number): void;
   /** Keeps freed memory in glibc's heap (no page faults on reuse); false where not glibc. */

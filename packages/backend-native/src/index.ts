@@ -12,6 +12,6 @@ export {
   type NativeBackendOptions,
   type NativeInfo,
 } from './register';
-export { findAddon, type NativeAddon } from './addon';
+export { findAddon, type NativeAddon, type PrimitiveCacheStats } from './addon';
 export { convGeometry } from './kernels/conv';
 export { SGD_UPDATE, type SgdUpdateAttrs } from './kernels/optim';

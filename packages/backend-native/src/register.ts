@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { loadAddon, type NativeAddon } from './addon';
+import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon';
 import type { KernelArgs, KernelContext } from './kernels/common';
 import { convKernels } from './kernels/conv';
 import { matMulKernels } from './kernels/matmul';
@@ -49,7 +49,13 @@ class NativeBackend extends MathBackendCPU {
   }
 
   override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
-    if (this.data.has(dataId)) this.pool.escape(this.data.get(dataId).values);
+    if (this.data.has(dataId)) {
+      const values = this.data.get(dataId).values;
+      // a view of a larger pooled buffer: hand out an exact copy (its .buffer is what callers expect) and keep
+      // recycling the buffer
+      if (this.pool.owns(values) && values.byteLength !== values.buffer.byteLength) return values.slice();
+      this.pool.escape(values);
+    }
     return super.readSync(dataId);
   }
 
@@ -187,10 +193,13 @@ export interface NativeInfo {
   /** Cached oneDNN convolution geometries / matmul shapes. */
   convPrimitives: number;
   matmulPrimitives: number;
+  /** Hits, misses, evictions and creation time of the convolution (per primitive) and matmul caches. */
+  convCache: PrimitiveCacheStats;
+  matmulCache: PrimitiveCacheStats;
   /** Calls of overridden kernels that fell back to tfjs-backend-cpu (e.g. NCHW, int32). */
   fallbacks: number;
   /** Output buffers: recycled from disposed tensors / freshly allocated, bytes held for reuse, the cap. */
-  pool: { hits: number; misses: number; bytes: number; maxBytes: number };
+  pool: { hits: number; misses: number; evictions: number; bytes: number; maxBytes: number };
 }
 
 /** Facts about the loaded addon. Throws like {@link registerNativeBackend} when it cannot be loaded. */
@@ -206,10 +215,13 @@ export function nativeInfo(): NativeInfo {
     kernels: NATIVE_KERNELS,
     convPrimitives: i.convPrimitives,
     matmulPrimitives: i.matmulPrimitives,
+    convCache: i.convCache,
+    matmulCache: i.matmulCache,
     fallbacks: fallbackCount,
     pool: {
       hits: pool?.hits ?? 0,
       misses: pool?.misses ?? 0,
+      evictions: pool?.evictions ?? 0,
       bytes: pool?.bytes ?? 0,
       maxBytes: pool?.maxBytes ?? 0,
     },

@@ -68,6 +68,33 @@ describe('netaug bench step', () => {
     expect(na).toMatchObject({ augConfig: 'random', augConfigs: 2, steps: 2 }); // every config timed once
     expect(na.augMeanMacs).toBeGreaterThan(na.tinyMacs);
     expect(na.augMaxMacs).toBeGreaterThanOrEqual(na.augMeanMacs);
+    // the MAC-bound ratio, recomputed from the two records
+    const scale = (na.tinyMacs + na.augMeanMacs) / na.tinyMacs;
+    expect(na.macScale).toBeCloseTo(scale, 3);
+    expect(na.macBoundRatio).toBeCloseTo(na.msPerStep / (lines[0].msPerStep * scale), 2);
+    expect(lines[0].macBoundRatio).toBeUndefined();
+  });
+
+  it('macBoundFields: NetAug ms over the baseline ms scaled by its MACs, for tfjs and PyTorch', async () => {
+    const { macBoundFields } = await import('../src/bench/step');
+    const common = { model: 'm', smallInput: true, input: '8x8x1', batch: 4, tinyMacs: 10 };
+    const base = { ...common, strategy: 'baseline', msPerStep: 100, pytorchMsPerStep: 50 } as never;
+    const other = { ...common, batch: 8, strategy: 'baseline', msPerStep: 1 } as never;
+    const na = {
+      ...common,
+      strategy: 'netaug',
+      augMeanMacs: 30,
+      msPerStep: 480,
+      pytorchMsPerStep: 220,
+    } as never;
+    // (10 + 30) / 10 = 4: the bound is 400 ms for tfjs, 200 ms for PyTorch
+    expect(macBoundFields(na, [other, base])).toEqual({
+      macScale: 4,
+      macBoundRatio: 1.2,
+      pytorchMacBoundRatio: 1.1,
+    });
+    expect(macBoundFields(na, [other])).toEqual({ macScale: 4 });
+    expect(macBoundFields(base, [base])).toEqual({});
   });
 
   it("100 NetAug steps with gradient checkpointing (the trainer's trainStep on wasm) leave no tensor behind", async () => {
@@ -247,7 +274,37 @@ describe('PyTorch side', () => {
         expect(r.pytorchMsPerStep).toBeGreaterThan(0);
         expect(r.threads).toBe(1);
         expect(r.pytorchSteps).toBe(1);
+        expect(r.pytorchRssPeakBytes).toBeGreaterThan(50 * 2 ** 20);
+        expect(r.weightSharing).toBe(false);
       }
+    },
+  );
+
+  (canRun ? it : it.skip)(
+    'the weight-sharing NetAug step: one set of the full-size weights, and its sliced forward passes equal static copies',
+    async () => {
+      const { tiny, max } = await tinyIRs();
+      // an augmented config between the two: the tiny IR's shapes are a subset, the max IR's the full set
+      const spec = buildTorchSpec({
+        threads: 1,
+        batch: 2,
+        input: [16, 16, 1],
+        numClasses: 10,
+        warmup: 0,
+        steps: 2,
+        cases: [{ id: 'n', strategy: 'netaug', tiny, aug: [max], full: max, check: true }],
+      });
+      const [r] = await runTorch(spec, script!);
+      expect(r.weightSharing).toBe(true);
+      // parameters of the full-size IR counted here: weights, biases, BN scale and shift
+      let params = 0;
+      for (const n of max.nodes)
+        for (const k of ['weight', 'bias', 'gamma', 'beta']) {
+          const t = (n as unknown as Record<string, { data: Float32Array } | undefined>)[k];
+          if (t) params += t.data.length;
+        }
+      expect(r.pytorchSharedParams).toBe(params);
+      expect(r.checkMaxAbsDiff).toBeLessThan(1e-5);
     },
   );
 

@@ -79,6 +79,16 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("ompMaxThreads", omp_get_max_threads());
   o.Set("convPrimitives", static_cast<double>(convCacheSize()));
   o.Set("matmulPrimitives", static_cast<double>(matmulCacheSize()));
+  const auto put = [&](const char *name, const CacheStats &st) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("hits", static_cast<double>(st.hits));
+    c.Set("misses", static_cast<double>(st.misses));
+    c.Set("evictions", static_cast<double>(st.evictions));
+    c.Set("createMs", static_cast<double>(st.createNs) / 1e6);
+    o.Set(name, c);
+  };
+  put("convCache", convCacheStats());
+  put("matmulCache", matmulCacheStats());
   return o;
 }
 

@@ -3,8 +3,13 @@
 
 #include <napi.h>
 
+#include <chrono>
 #include <cstdint>
+#include <list>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "dnnl.hpp"
 
@@ -66,6 +71,67 @@ auto guarded(const Napi::CallbackInfo &info, const char *fn, F &&body) -> declty
   }
 }
 
+/** Counters of a primitive cache (reported by info() and `netaug bench step`). */
+struct CacheStats {
+  uint64_t hits = 0, misses = 0, evictions = 0;
+  /** Time spent creating primitives on misses. */
+  uint64_t createNs = 0;
+};
+
+/** Runs `make`, adding its duration to `stats.createNs`. */
+template <typename F>
+auto timedCreate(CacheStats &stats, F &&make) -> decltype(make()) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = make();
+  stats.createNs += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  return r;
+}
+
+/**
+ * A bounded map from shapes to primitives, least recently used evicted first. NetAug trains a new random
+ * augmented model every step, but each layer has a handful of widths: after a few hundred steps every
+ * shape is cached and steps create no primitives.
+ */
+template <typename K, typename V, typename Hash>
+class LruCache {
+ public:
+  explicit LruCache(size_t capacity) : capacity_(capacity) {}
+
+  /** The cached value of `k` (moved to the front), or nullptr. */
+  V *find(const K &k) {
+    auto it = map_.find(k);
+    if (it == map_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second.get();
+  }
+
+  /** Inserts `v` for `k` (not present) at the front, evicting the least recently used past the capacity. */
+  V &insert(const K &k, std::unique_ptr<V> v) {
+    order_.emplace_front(k, std::move(v));
+    map_[k] = order_.begin();
+    while (map_.size() > capacity_) {
+      map_.erase(order_.back().first);
+      order_.pop_back();
+      stats.evictions++;
+    }
+    return *order_.front().second;
+  }
+
+  void clear() {
+    map_.clear();
+    order_.clear();
+  }
+  size_t size() const { return map_.size(); }
+
+  CacheStats stats;
+
+ private:
+  size_t capacity_;
+  std::list<std::pair<K, std::unique_ptr<V>>> order_;
+  std::unordered_map<K, typename std::list<std::pair<K, std::unique_ptr<V>>>::iterator, Hash> map_;
+};
+
 // Kernel entry points (one file each).
 Napi::Value Conv(const Napi::CallbackInfo &info);
 Napi::Value ConvImpl(const Napi::CallbackInfo &info);
@@ -83,5 +149,7 @@ void clearConvCache();
 void clearMatMulCache();
 size_t convCacheSize();
 size_t matmulCacheSize();
+const CacheStats &convCacheStats();
+const CacheStats &matmulCacheStats();
 
 }  // namespace netaug

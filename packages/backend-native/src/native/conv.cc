@@ -2,7 +2,6 @@
 // forward, backward data, backward weights. Primitives are cached by shape; the filter is kept in the
 // caller's HWIO layout and reordered to/from the format oneDNN prefers when that differs.
 #include <memory>
-#include <unordered_map>
 
 #include "common.h"
 
@@ -54,8 +53,8 @@ struct ConvEntry {
       bwdWeights;
 };
 
-std::unordered_map<Geometry, std::unique_ptr<ConvEntry>, GeometryHash> cache;
-constexpr size_t kMaxEntries = 4096;
+/** Geometries cached (each with up to three primitives and their internal filter buffers). */
+LruCache<Geometry, ConvEntry, GeometryHash> cache(2048);
 
 memory::desc filterUserDesc(const Geometry &g) {
   const int64_t *d = g.d;
@@ -72,9 +71,7 @@ memory::desc filterAnyDesc(const Geometry &g) {
 }
 
 ConvEntry &entryFor(const Geometry &g) {
-  auto it = cache.find(g);
-  if (it != cache.end()) return *it->second;
-  if (cache.size() >= kMaxEntries) cache.clear();
+  if (ConvEntry *hit = cache.find(g)) return *hit;
   const int64_t *d = g.d;
   auto e = std::make_unique<ConvEntry>();
   e->src = memory::desc({d[N], d[IC], d[H], d[W]}, dt::f32, tag::nhwc);
@@ -84,9 +81,7 @@ ConvEntry &entryFor(const Geometry &g) {
   e->dilates = {d[DH] - 1, d[DW] - 1};
   e->padL = {d[PT], d[PL]};
   e->padR = {d[PB], d[PR]};
-  auto &ref = *e;
-  cache.emplace(g, std::move(e));
-  return ref;
+  return cache.insert(g, std::move(e));
 }
 
 template <typename T>
@@ -158,6 +153,7 @@ Geometry readGeometry(const Napi::CallbackInfo &info, size_t i, const char *fn) 
 
 void clearConvCache() { cache.clear(); }
 size_t convCacheSize() { return cache.size(); }
+const CacheStats &convCacheStats() { return cache.stats; }
 
 /**
  * conv(mode, a, b, out, dims): mode 0 forward (a = x, b = filter, out = y), 1 backward data (a = dy,
@@ -187,6 +183,19 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
   }
   guarded(info, fn, [&] {
     ConvEntry &e = entryFor(g);
+    // hit or miss of the primitive this call runs; a miss is created (and timed) here
+    const bool cached = mode == 0 ? e.fwd != nullptr : mode == 1 ? e.bwdData != nullptr : e.bwdWeights != nullptr;
+    if (cached) {
+      cache.stats.hits++;
+    } else {
+      cache.stats.misses++;
+      timedCreate(cache.stats, [&] {
+        if (mode == 0) forward(e, g);
+        else if (mode == 1) backwardData(e, g);
+        else backwardWeights(e, g);
+        return 0;
+      });
+    }
     auto &s = cpuStream();
     const auto &eng = cpuEngine();
     if (mode == 0) {

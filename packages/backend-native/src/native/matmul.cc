@@ -1,7 +1,6 @@
 // Batched matrix products on oneDNN (matmul primitive / sgemm; row-major, transposes, batch broadcast).
 #include <algorithm>
 #include <array>
-#include <map>
 #include <memory>
 
 #include "common.h"
@@ -21,13 +20,7 @@ struct MatMulEntry {
   dnnl::matmul prim;
 };
 
-std::map<Key, std::unique_ptr<MatMulEntry>> cache;
-constexpr size_t kMaxEntries = 4096;
-
-MatMulEntry &entryFor(const Key &k) {
-  auto it = cache.find(k);
-  if (it != cache.end()) return *it->second;
-  if (cache.size() >= kMaxEntries) cache.clear();
+std::unique_ptr<MatMulEntry> makeEntry(const Key &k) {
   auto e = std::make_unique<MatMulEntry>();
   const int64_t m = k[M], kk = k[K], n = k[NN];
   // a: [M, K] stored as [K, M] when transposed; b: [K, N] stored as [N, K] when transposed
@@ -35,15 +28,33 @@ MatMulEntry &entryFor(const Key &k) {
   e->b = memory::desc({kk, n}, dt::f32, k[TB] ? memory::dims{1, kk} : memory::dims{n, 1});
   e->c = memory::desc({m, n}, dt::f32, memory::dims{n, 1});
   e->prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(e->a, e->b, e->c), cpuEngine()));
-  auto &ref = *e;
-  cache.emplace(k, std::move(e));
-  return ref;
+  return e;
+}
+
+struct KeyHash {
+  size_t operator()(const Key &k) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t v : k) h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
+    return h;
+  }
+};
+
+LruCache<Key, MatMulEntry, KeyHash> cache(4096);
+
+MatMulEntry &entryFor(const Key &k) {
+  if (MatMulEntry *hit = cache.find(k)) {
+    cache.stats.hits++;
+    return *hit;
+  }
+  cache.stats.misses++;
+  return cache.insert(k, timedCreate(cache.stats, [&] { return makeEntry(k); }));
 }
 
 }  // namespace
 
 void clearMatMulCache() { cache.clear(); }
 size_t matmulCacheSize() { return cache.size(); }
+const CacheStats &matmulCacheStats() { return cache.stats; }
 
 /**
  * matMul(a, b, out, dims): out[batch] = op(a[batch]) · op(b[batch]) with dims Int32Array

@@ -71,18 +71,44 @@ export interface StepRecord {
   tensorPeakBytes: number;
   /** wasm memory size after the case (the heap only grows: process high-water mark); wasm backend only. */
   wasmHeapBytes?: number;
-  /** max process.memoryUsage().rss sampled after every step. */
+  /**
+   * max process.memoryUsage().rss sampled after every step: the whole process, so the case's own figure when it
+   * ran in its own process (`netaug bench step` runs each case in a child process when it measures several).
+   */
   rssPeakBytes: number;
   numTensorsBefore: number;
   numTensorsAfter: number;
   leakedTensors: number;
   tfjsThreads?: number;
+  /**
+   * `native` backend, over the timed steps: oneDNN primitives found cached / created (convolutions counted
+   * per primitive, matmuls per shape), milliseconds creating them per step, and the output-buffer pool's hits.
+   */
+  primitiveHits?: number;
+  primitiveMisses?: number;
+  primitiveHitRate?: number;
+  primitiveCreateMsPerStep?: number;
+  poolHitRate?: number;
+  /**
+   * NetAug: (tiny MACs + mean augmented MACs) / tiny MACs, the step's arithmetic relative to the baseline's,
+   * and msPerStep / (the same run's baseline msPerStep × macScale): 1 means a NetAug step costs exactly its
+   * extra arithmetic (set when the run measured the baseline of the same model, input and batch).
+   */
+  macScale?: number;
+  macBoundRatio?: number;
+  /** The same ratio for PyTorch's steps. */
+  pytorchMacBoundRatio?: number;
   pytorchMsPerStep?: number;
   pytorchMsMean?: number;
   pytorchMsMin?: number;
   pytorchMsMax?: number;
   pytorchThreads?: number;
   torchVersion?: string;
+  /** NetAug: PyTorch's step shared one set of full-size weights (first-channel slices, as the authors' code). */
+  pytorchWeightSharing?: boolean;
+  pytorchSharedParams?: number;
+  /** Peak RSS of the PyTorch process (its own process, one case). */
+  pytorchRssPeakBytes?: number;
   /** msPerStep / pytorchMsPerStep: how many times longer the tfjs step takes. */
   ratio?: number;
   pytorchError?: string;
@@ -135,6 +161,86 @@ async function wasmThreads(tf: typeof tfTypes): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+interface NativeCounters {
+  hits: number;
+  misses: number;
+  createMs: number;
+  poolHits: number;
+  poolMisses: number;
+}
+
+/** The native backend's cache counters (undefined on other backends). */
+async function nativeCounters(tf: typeof tfTypes): Promise<NativeCounters | undefined> {
+  if (tf.getBackend() !== 'native') return undefined;
+  try {
+    const name = '@netaug/backend-native'; // not bundled: an optional peer of @netaug/backend
+    const mod = (await import(name)) as {
+      nativeInfo(): {
+        convCache?: { hits: number; misses: number; createMs: number };
+        matmulCache?: { hits: number; misses: number; createMs: number };
+        pool: { hits: number; misses: number };
+      };
+    };
+    const i = mod.nativeInfo();
+    if (!i.convCache || !i.matmulCache) return undefined;
+    return {
+      hits: i.convCache.hits + i.matmulCache.hits,
+      misses: i.convCache.misses + i.matmulCache.misses,
+      createMs: i.convCache.createMs + i.matmulCache.createMs,
+      poolHits: i.pool.hits,
+      poolMisses: i.pool.misses,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The counters' change over `steps` timed steps, as record fields. */
+function counterFields(a: NativeCounters | undefined, b: NativeCounters | undefined, steps: number) {
+  if (!a || !b || steps < 1) return {};
+  const hits = b.hits - a.hits;
+  const misses = b.misses - a.misses;
+  const ph = b.poolHits - a.poolHits;
+  const pm = b.poolMisses - a.poolMisses;
+  return {
+    primitiveHits: hits,
+    primitiveMisses: misses,
+    primitiveHitRate: hits + misses > 0 ? round(hits / (hits + misses), 4) : 1,
+    primitiveCreateMsPerStep: round((b.createMs - a.createMs) / steps),
+    poolHitRate: ph + pm > 0 ? round(ph / (ph + pm), 4) : 1,
+  };
+}
+
+/**
+ * NetAug's `macScale` and `macBoundRatio` (and PyTorch's) from the baseline record of the same model, input
+ * and batch measured in the same run; nothing when there is none.
+ */
+export function macBoundFields(
+  rec: StepRecord,
+  all: readonly StepRecord[],
+): Pick<StepRecord, 'macScale' | 'macBoundRatio' | 'pytorchMacBoundRatio'> {
+  if (rec.strategy !== 'netaug' || rec.augMeanMacs === undefined || !(rec.tinyMacs > 0)) return {};
+  const base = all.find(
+    (r) =>
+      r.strategy === 'baseline' &&
+      r.model === rec.model &&
+      r.width === rec.width &&
+      r.smallInput === rec.smallInput &&
+      r.input === rec.input &&
+      r.batch === rec.batch &&
+      Number.isFinite(r.msPerStep),
+  );
+  const macScale = (rec.tinyMacs + rec.augMeanMacs) / rec.tinyMacs;
+  const out: Pick<StepRecord, 'macScale' | 'macBoundRatio' | 'pytorchMacBoundRatio'> = {
+    macScale: round(macScale, 3),
+  };
+  if (base && Number.isFinite(rec.msPerStep))
+    out.macBoundRatio = round(rec.msPerStep / (base.msPerStep * macScale), 3);
+  if (base?.pytorchMsPerStep !== undefined && rec.pytorchMsPerStep !== undefined)
+    out.pytorchMacBoundRatio = round(rec.pytorchMsPerStep / (base.pytorchMsPerStep * macScale), 3);
+  return out;
 }
 
 function errorMessage(e: unknown): string {
@@ -191,6 +297,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     let augConfigs: ActiveConfig[] = [];
     let augIRs: ModelIR[] = [];
     let augMacs: number[] = [];
+    let fullIR: ModelIR | undefined;
     if (isNetaug) {
       const sched = createAugmentationScheduler({
         epochs: 1,
@@ -206,6 +313,11 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
         return net.extract();
       });
       augMacs = augIRs.map((ir) => profile(ir).macs);
+      if (settings.pytorch) {
+        // the weight-sharing PyTorch step allocates the supernet's full-size weights, like this one
+        net.setActive('max');
+        fullIR = net.extract();
+      }
       net.setActive('min');
     }
 
@@ -249,14 +361,18 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     let tensorPeakBytes = 0;
     let error: string | undefined;
     let profileError: string | undefined;
+    let countersBefore: NativeCounters | undefined;
+    let countersAfter: NativeCounters | undefined;
     try {
       for (let i = 0; i < warmup + steps; i++) {
+        if (i === warmup) countersBefore = await nativeCounters(tf);
         const t0 = performance.now();
         step(i);
         const dt = performance.now() - t0;
         if (i >= warmup) times.push(dt);
         rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
       }
+      countersAfter = await nativeCounters(tf);
     } catch (e) {
       error = errorMessage(e);
     }
@@ -307,6 +423,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
       numTensorsAfter,
       leakedTensors: numTensorsAfter - numTensorsBefore,
       tfjsThreads: await wasmThreads(tf),
+      ...counterFields(countersBefore, countersAfter, times.length),
       ...(error ? { error } : {}),
       ...(profileError ? { profileError } : {}),
     };
@@ -325,7 +442,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
         numClasses: settings.numClasses,
         warmup,
         steps,
-        cases: [{ id: 'case', strategy: c.strategy, tiny: tinyIR, aug: augIRs }],
+        cases: [{ id: 'case', strategy: c.strategy, tiny: tinyIR, aug: augIRs, full: fullIR }],
       });
       try {
         const [r]: TorchResult[] = await runTorch(spec, settings.pytorch.script, settings.pytorch.python);
@@ -336,6 +453,9 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
           pytorchMsMax: round(r.pytorchMsMax),
           pytorchThreads: r.threads,
           torchVersion: r.torchVersion,
+          ...(r.weightSharing !== undefined ? { pytorchWeightSharing: r.weightSharing } : {}),
+          ...(r.pytorchSharedParams !== undefined ? { pytorchSharedParams: r.pytorchSharedParams } : {}),
+          ...(r.pytorchRssPeakBytes !== undefined ? { pytorchRssPeakBytes: r.pytorchRssPeakBytes } : {}),
           ratio: round(rec.msPerStep / r.pytorchMsPerStep, 2),
         });
       } catch (e) {

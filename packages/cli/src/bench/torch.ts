@@ -34,6 +34,10 @@ export interface TorchCase {
   strategy: 'baseline' | 'netaug';
   tiny: StrippedIR;
   aug?: StrippedIR[];
+  /** NetAug: the supernet's largest config; the step then shares one set of full-size weights (authors' way). */
+  full?: StrippedIR;
+  /** Also compare the shared net's forward pass with a static copy of the sliced weights (`checkMaxAbsDiff`). */
+  check?: boolean;
   warmup?: number;
   steps?: number;
 }
@@ -59,6 +63,14 @@ export interface TorchResult {
   pytorchSteps?: number;
   torchVersion: string;
   threads: number;
+  /** The NetAug step shared one set of full-size weights (the case had `full`). */
+  weightSharing?: boolean;
+  /** Parameters of the shared full-size weights. */
+  pytorchSharedParams?: number;
+  /** Peak RSS of the Python process (ru_maxrss). */
+  pytorchRssPeakBytes?: number;
+  /** With `check`: the largest |shared − static copy| over the tiny and first augmented forward passes. */
+  checkMaxAbsDiff?: number;
 }
 
 /** Builds the spec of one PyTorch run; IRs are stripped of weight data here. */
@@ -74,6 +86,8 @@ export function buildTorchSpec(o: {
     strategy: 'baseline' | 'netaug';
     tiny: ModelIR;
     aug?: ModelIR[];
+    full?: ModelIR;
+    check?: boolean;
     warmup?: number;
     steps?: number;
   }[];
@@ -90,6 +104,8 @@ export function buildTorchSpec(o: {
       strategy: c.strategy,
       tiny: stripWeights(c.tiny),
       ...(c.strategy === 'netaug' ? { aug: (c.aug ?? []).map(stripWeights) } : {}),
+      ...(c.strategy === 'netaug' && c.full ? { full: stripWeights(c.full) } : {}),
+      ...(c.check ? { check: true } : {}),
       ...(c.warmup !== undefined ? { warmup: c.warmup } : {}),
       ...(c.steps !== undefined ? { steps: c.steps } : {}),
     })),

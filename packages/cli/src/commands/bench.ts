@@ -23,6 +23,7 @@ interface StepFlags {
   classes: number;
   seed: number;
   recompute?: boolean;
+  inProcess?: boolean;
   json?: boolean;
 }
 
@@ -127,6 +128,7 @@ function stepTable(recs: StepRecord[]): string {
       'leaked',
       'torch ms',
       'ratio',
+      'MAC-bound',
     ],
     ...recs.map((r) => [
       r.width !== undefined ? `${r.model}@${r.width}` : r.model,
@@ -143,6 +145,9 @@ function stepTable(recs: StepRecord[]): string {
       r.leakedTensors,
       r.pytorchMsPerStep ?? '-',
       r.ratio !== undefined ? `${r.ratio}×` : '-',
+      r.macBoundRatio !== undefined
+        ? `${r.macBoundRatio}${r.pytorchMacBoundRatio !== undefined ? ` (torch ${r.pytorchMacBoundRatio})` : ''}`
+        : '-',
     ]),
   ]);
 }
@@ -156,7 +161,9 @@ export function registerBench(program: Command, io: Output): void {
     .command('step')
     .description(
       'Median and spread of one full training step (forward, loss, backward, optimizer update), baseline and NetAug, ' +
-        'with the same step timed in PyTorch when /usr/bin/python3 can import torch',
+        'with the same step timed in PyTorch when /usr/bin/python3 can import torch (NetAug: one set of full-size ' +
+        "weights sliced to each config, as the authors' code). With both strategies, NetAug's MAC-bound ratio: its " +
+        "step time over the baseline's scaled by (tiny + augmented MACs) / tiny MACs",
     )
     .option(
       '--model <name>',
@@ -198,6 +205,10 @@ export function registerBench(program: Command, io: Output): void {
     .option('--classes <n>', 'number of classes', parsePositiveInt('--classes'), 10)
     .option('--seed <n>', 'seed of weights, batch and augmented-config sampling', nonNegativeInt('--seed'), 0)
     .option('--recompute', 'gradient checkpointing in the tfjs step (less memory, more compute)')
+    .option(
+      '--in-process',
+      'measure every case in this process (default: each case in a child process when there are several, so each peak RSS is its own)',
+    )
     .option('--json', 'one JSON object per measured case')
     .addHelpText(
       'after',
@@ -210,7 +221,8 @@ export function registerBench(program: Command, io: Output): void {
       const augConfig = oneOf('--aug-config', flags.augConfig, ['random', 'max'] as const) as AugConfigMode;
       const backendName = oneOf('--backend', flags.backend ?? process.env.NETAUG_BACKEND ?? 'auto', BACKENDS);
       const { setupBackend } = await import('../run/backend');
-      const { benchStepCase, machineInfo } = await import('../bench/step');
+      const { benchStepCase, machineInfo, macBoundFields } = await import('../bench/step');
+      const { benchStepInChild } = await import('../bench/isolate');
       const { findTorchScript, probeTorch, defaultPython } = await import('../bench/torch');
       const backend = await setupBackend(backendName);
 
@@ -248,8 +260,13 @@ export function registerBench(program: Command, io: Output): void {
         pytorch,
       };
       const recs: StepRecord[] = [];
+      const isolate = cases.length > 1 && !flags.inProcess;
       for (const [i, c] of cases.entries()) {
-        const rec = await benchStepCase(c, settings);
+        const measured = isolate
+          ? await benchStepInChild(c, settings, backend.name)
+          : await benchStepCase(c, settings);
+        // NetAug relative to the baseline measured before it (the matrix runs baselines first)
+        const rec = { ...measured, ...macBoundFields(measured, recs) };
         const full = {
           ...rec,
           cores: m.cores,
