@@ -68,7 +68,7 @@ for (const k of tf.getKernelsForBackend(be)) {
     },
   });
 }
-for (let i = 0; i < 3; i++) step(i);
+for (let i = 0; i < Number(process.env.WARM ?? 3); i++) step(i);
 const steps = 3;
 const c0 = process.cpuUsage();
 const t0 = performance.now();

@@ -14,6 +14,10 @@ export interface ProfileRequest {
   config: string;
   /** `detect`: the FCOS-style detector of @netaug/detector on this backbone (default: the classifier). */
   task?: 'classify' | 'detect';
+  /** `detect`: the detector's neck width, head tower width and depth (createDetector's defaults otherwise). */
+  neckChannels?: number;
+  headChannels?: number;
+  headDepth?: number;
 }
 
 /** MACs and params of a part of a detector (the exported graph's: the shared head counted once per level). */
@@ -72,6 +76,13 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
   const { createSupernet, listModels } = await import('@netaug/supernet');
   // the resolution the model is profiled at in its paper, as the zoo records it
   const resolution = req.resolution ?? listModels().find((m) => m.name === req.model)?.paperResolution ?? 224;
+  const headFlags = (['neckChannels', 'headChannels', 'headDepth'] as const).filter(
+    (k) => req[k] !== undefined,
+  );
+  if (req.task !== 'detect' && headFlags.length)
+    throw new UsageError(
+      `${headFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} ${headFlags.length > 1 ? 'are' : 'is'} for detectors: add --task detect`,
+    );
   if (req.task === 'detect') {
     const { createDetector } = await import('@netaug/detector');
     if (req.smallInput)
@@ -83,6 +94,9 @@ export async function profileModel(req: ProfileRequest): Promise<ModelProfile> {
       width: req.width,
       widthMults: req.widthMults,
       expandFactors: req.expandFactors,
+      neckChannels: req.neckChannels,
+      headChannels: req.headChannels,
+      headDepth: req.headDepth,
     });
     try {
       det.setActive(req.config as 'min' | 'max');

@@ -212,6 +212,85 @@ describe('netaug profile --task detect', () => {
   });
 });
 
+describe('the detector neck and head widths', () => {
+  it('profile --neck-channels 16 --head-channels 24 --head-depth 1: the neck and head MACs as by hand', async () => {
+    const r = await cli([
+      'profile',
+      'mobilenetv2-tiny',
+      '--task',
+      'detect',
+      '-r',
+      '32',
+      '--channels',
+      '1',
+      '--classes',
+      '3',
+      '--neck-channels',
+      '16',
+      '--head-channels',
+      '24',
+      '--head-depth',
+      '1',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.out);
+    // laterals to 16: from 16 channels at 4×4 and 32 channels at 2×2
+    expect(p.detector.parts.neck.macs).toBe(16 * 16 * 16 + 32 * 16 * 4);
+    // per location of both levels (16 + 4): dw 3×3 on 16, 1×1 16→24, predictor 1×1 24→3+5
+    expect(p.detector.parts.head.macs).toBe((9 * 16 + 16 * 24 + 24 * 8) * 20);
+  });
+
+  it('train --neck-channels 16 --head-depth 1: the trained tiny detector has them', async () => {
+    const out = join(tmp, 'narrow');
+    const r = await cli([
+      ...common,
+      '--epochs',
+      '1',
+      '--neck-channels',
+      '16',
+      '--head-depth',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const ir = decodeModelIR(readFileSync(join(out, 'model.nair')));
+    const weights = (prefix: string) =>
+      ir.nodes
+        .filter((n) => n.name.startsWith(prefix) && n.op === 'conv2d')
+        .map((n) => (n as unknown as { weight: { shape: number[] } }).weight.shape);
+    const laterals = weights('neck.lateral.');
+    expect(laterals.length).toBeGreaterThan(0);
+    for (const shape of laterals) expect(shape[3]).toBe(16);
+    // one tower layer: one depthwise node per level (the tower is shared, exported once per level)
+    expect(ir.nodes.filter((n) => n.name.includes('det.tower.1')).length).toBe(0);
+    expect(ir.nodes.filter((n) => n.name.includes('det.tower.0')).length).toBeGreaterThan(0);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.meta.run).toMatchObject({ task: 'detect', neckChannels: 16, headDepth: 1 });
+  });
+
+  it.each([
+    [
+      ['train', '--preset', 'fmnist-tiny', '--neck-channels', '16', '--epochs', '1'],
+      /neckChannels is for detectors \(task detect\)/,
+    ],
+    [
+      ['profile', 'mobilenetv2-tiny', '--head-depth', '1'],
+      /--head-depth is for detectors: add --task detect/,
+    ],
+    [
+      ['profile', 'mobilenetv2-tiny', '--task', 'detect', '--head-depth', '-1'],
+      /--head-depth must be an integer ≥ 0/,
+    ],
+  ])('%j: one line, exit 1', async (args, pattern) => {
+    const r = await cli(args as string[]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(pattern);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('netaug train --task detect: exact resume', () => {
   it('a run killed after its first epoch resumes to the same model and metrics as an uninterrupted one', async () => {
     const bin = join(__dirname, '..', 'dist', 'bin.js');

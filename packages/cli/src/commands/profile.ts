@@ -3,6 +3,7 @@ import { profileModel } from '../profile-model';
 import { formatTable, humanBytes, humanCount, type Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
 import { UsageError } from '../errors';
+import { nonNegativeInt } from './train';
 
 interface ProfileFlags {
   resolution?: number;
@@ -18,6 +19,9 @@ interface ProfileFlags {
   modelSpec?: string;
   plugin?: string[];
   task?: string;
+  neckChannels?: number;
+  headChannels?: number;
+  headDepth?: number;
 }
 
 export function registerProfile(program: Command, io: Output): void {
@@ -49,6 +53,21 @@ export function registerProfile(program: Command, io: Output): void {
     .option(
       '--task <task>',
       'classify (default) or detect: the FCOS-style detector on this backbone (neck and head included; --classes are object classes)',
+    )
+    .option(
+      '--neck-channels <n>',
+      "--task detect: the tiny detector's neck width (default 32)",
+      parsePositiveInt('--neck-channels'),
+    )
+    .option(
+      '--head-channels <n>',
+      "--task detect: the tiny detector's head tower width (default: the neck's)",
+      parsePositiveInt('--head-channels'),
+    )
+    .option(
+      '--head-depth <n>',
+      '--task detect: depthwise-separable layers of the head tower (default 2)',
+      nonNegativeInt('--head-depth'),
     )
     .option(
       '--width-mults <list>',
@@ -92,6 +111,9 @@ export function registerProfile(program: Command, io: Output): void {
         expandFactors: flags.expandFactors,
         config: flags.config,
         task: flags.task as 'classify' | 'detect' | undefined,
+        neckChannels: flags.neckChannels,
+        headChannels: flags.headChannels,
+        headDepth: flags.headDepth,
       });
       if (flags.json) {
         const { layers: _layers, ...rest } = p;

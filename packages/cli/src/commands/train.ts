@@ -27,6 +27,11 @@ export const nonNegative = (flag: string) => (v: string) => {
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number ≥ 0, got '${v}'`);
   return n;
 };
+export const nonNegativeInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be an integer ≥ 0, got '${v}'`);
+  return n;
+};
 export const integer = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new UsageError(`${flag} must be an integer, got '${v}'`);
@@ -48,6 +53,21 @@ export function addRunOptions(cmd: Command): Command {
     .option(
       '--model <name>',
       'zoo model (netaug models); with --task detect the backbone (default mobilenetv2-tiny)',
+    )
+    .option(
+      '--neck-channels <n>',
+      "--task detect: the tiny detector's neck width (FPN-lite laterals; default 32; NetAug widens it too)",
+      parsePositiveInt('--neck-channels'),
+    )
+    .option(
+      '--head-channels <n>',
+      "--task detect: the tiny detector's head tower width (default: the neck's)",
+      parsePositiveInt('--head-channels'),
+    )
+    .option(
+      '--head-depth <n>',
+      '--task detect: depthwise-separable layers of the shared head tower (default 2)',
+      nonNegativeInt('--head-depth'),
     )
     .option(
       '--model-spec <file>',

@@ -15,6 +15,12 @@ export const runConfigSchema = z
      * `@netaug/detector` on the `model` backbone, trained on detection data: see `data`).
      */
     task: z.enum(['classify', 'detect']).optional(),
+    /** `detect`: tiny width of the detector's neck (FPN-lite laterals; default 32). */
+    neckChannels: z.number().int().positive().optional(),
+    /** `detect`: tiny width of the head's tower convs (default: neckChannels). */
+    headChannels: z.number().int().positive().optional(),
+    /** `detect`: depthwise-separable layers of the shared head tower (default 2; 0 = none). */
+    headDepth: z.number().int().nonnegative().optional(),
     /** Zoo model name (`netaug models`), or the name to register `modelSpec` under (default: its file name). */
     model: z.string().min(1),
     /** A model spec file (YAML/JSON: stem, blocks with their `type`, head, classifier) to build instead of a zoo model. */
@@ -190,6 +196,17 @@ function checkRunConfig(c: RunConfig, source: string): RunConfig {
       { hint: '--sort-channels none, or --strategy baseline' },
     );
   if (c.task === 'detect') checkDetectConfig(c, source);
+  else {
+    const detectOnly = (['neckChannels', 'headChannels', 'headDepth'] as const).filter(
+      (k) => c[k] !== undefined,
+    );
+    if (detectOnly.length)
+      throw new NetAugError(
+        'INVALID_CONFIG',
+        `${source}: ${detectOnly.join(', ')} ${detectOnly.length > 1 ? 'are' : 'is'} for detectors (task detect)`,
+        { hint: `add --task detect, or remove ${detectOnly.join(', ')}` },
+      );
+  }
   if (c.select === 'best-val' && !c.valSplit)
     throw new NetAugError('INVALID_CONFIG', `${source}: select 'best-val' needs a validation split`, {
       hint: 'add --val-split N (training images held out), or use --select last',

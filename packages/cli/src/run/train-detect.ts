@@ -41,6 +41,9 @@ export async function trainDetectLocked(
       width: cfg.width,
       widthMults: cfg.widthMults,
       expandFactors: cfg.expandFactors,
+      neckChannels: cfg.neckChannels,
+      headChannels: cfg.headChannels,
+      headDepth: cfg.headDepth,
       seed: cfg.seed,
       // the baseline trains the tiny detector alone (initialised as in the NetAug run of this seed)
       tinyOnly: !netaug,
