@@ -71,69 +71,51 @@ class IRNet(nn.Module):
                 self.mods[name] = nn.Linear(i, o, bias="bias" in n)
 
     def forward(self, x):
+        return self.run({"nodes": self.nodes, "output": self.output}, x)
+
+    def run(self, ir, x):
+        """Executes `ir` (this net's own IR, or for SharedNet a sub-network's) on x."""
         vals = {}
-        for n in self.nodes:
-            op, key = n["op"], n["name"].replace(".", "_")
+        for n in ir["nodes"]:
             ins = [vals[i] for i in n["inputs"]]
-            if op == "input":
-                y = x
-            elif op in ("conv2d", "depthwiseConv2d", "batchNorm", "activation"):
-                y = self.mods[key](ins[0])
-            elif op == "add":
-                y = ins[0] + ins[1]
-            elif op == "mul":
-                y = ins[0] * ins[1]
-            elif op == "globalAvgPool":
-                y = ins[0].mean((2, 3), keepdim=n["keepDims"])
-            elif op == "dense":
-                y = self.mods[key](ins[0])
-            else:
-                raise ValueError(op)
-            vals[n["name"]] = y
-        return vals[self.output]
+            vals[n["name"]] = x if n["op"] == "input" else self.node(n, ins)
+        return vals[ir["output"]]
+
+    def node(self, n, ins):
+        op = n["op"]
+        if op in ("conv2d", "depthwiseConv2d", "batchNorm", "activation", "dense"):
+            return self.mods[n["name"].replace(".", "_")](ins[0])
+        if op == "add":
+            return ins[0] + ins[1]
+        if op == "mul":
+            return ins[0] * ins[1]
+        if op == "globalAvgPool":
+            return ins[0].mean((2, 3), keepdim=n["keepDims"])
+        raise ValueError(op)
 
 
 class SharedNet(IRNet):
     """The supernet as the authors' dynamic layers run it: full-size layers, a config uses their first channels."""
 
-    def run(self, ir, x):
-        vals = {}
-        for n in ir["nodes"]:
-            op, key = n["op"], n["name"].replace(".", "_")
-            ins = [vals[i] for i in n["inputs"]]
-            if op == "input":
-                y = x
-            elif op == "conv2d":
-                kh, kw, cin, cout = n["weight"]["shape"]
-                m = self.mods[key]
-                b = m.bias[:cout] if m.bias is not None else None
-                y = F.conv2d(ins[0], m.weight[:cout, :cin], b, m.stride, (kh // 2, kw // 2))
-            elif op == "depthwiseConv2d":
-                kh, kw, ch, _ = n["weight"]["shape"]
-                m = self.mods[key]
-                b = m.bias[:ch] if m.bias is not None else None
-                y = F.conv2d(ins[0], m.weight[:ch], b, m.stride, (kh // 2, kw // 2), groups=ch)
-            elif op == "batchNorm":
-                ch = n["gamma"]["shape"][0]
-                m = self.mods[key]
-                y = F.batch_norm(ins[0], m.running_mean[:ch], m.running_var[:ch], m.weight[:ch], m.bias[:ch],
-                                 True, m.momentum, m.eps)
-            elif op == "activation":
-                y = self.mods[key](ins[0])
-            elif op == "add":
-                y = ins[0] + ins[1]
-            elif op == "mul":
-                y = ins[0] * ins[1]
-            elif op == "globalAvgPool":
-                y = ins[0].mean((2, 3), keepdim=n["keepDims"])
-            elif op == "dense":
-                i, o = n["weight"]["shape"]
-                m = self.mods[key]
-                y = F.linear(ins[0], m.weight[:o, :i], m.bias[:o] if m.bias is not None else None)
-            else:
-                raise ValueError(op)
-            vals[n["name"]] = y
-        return vals[ir["output"]]
+    def node(self, n, ins):
+        op = n["op"]
+        m = self.mods[n["name"].replace(".", "_")] if op in ("conv2d", "depthwiseConv2d", "batchNorm", "dense") else None
+        if op == "conv2d":
+            kh, kw, cin, cout = n["weight"]["shape"]
+            b = m.bias[:cout] if m.bias is not None else None
+            return F.conv2d(ins[0], m.weight[:cout, :cin], b, m.stride, (kh // 2, kw // 2))
+        if op == "depthwiseConv2d":
+            kh, kw, ch, _ = n["weight"]["shape"]
+            b = m.bias[:ch] if m.bias is not None else None
+            return F.conv2d(ins[0], m.weight[:ch], b, m.stride, (kh // 2, kw // 2), groups=ch)
+        if op == "batchNorm":
+            ch = n["gamma"]["shape"][0]
+            return F.batch_norm(ins[0], m.running_mean[:ch], m.running_var[:ch], m.weight[:ch], m.bias[:ch],
+                                True, m.momentum, m.eps)
+        if op == "dense":
+            i, o = n["weight"]["shape"]
+            return F.linear(ins[0], m.weight[:o, :i], m.bias[:o] if m.bias is not None else None)
+        return super().node(n, ins)
 
 
 def sliced_copy(shared, ir):

@@ -185,6 +185,10 @@ describe('netaug bench step', () => {
 });
 
 describe('PyTorch side', () => {
+  /** A PyTorch spec at batch 2, 16×16×1, 10 classes, 1 thread, no warm-up. */
+  const tinySpec = (cases: Parameters<typeof buildTorchSpec>[0]['cases'], steps = 1) =>
+    buildTorchSpec({ threads: 1, batch: 2, input: [16, 16, 1], numClasses: 10, warmup: 0, steps, cases });
+
   async function tinyIRs() {
     const tf = await import('@tensorflow/tfjs-core');
     await import('@tensorflow/tfjs-backend-cpu');
@@ -208,18 +212,10 @@ describe('PyTorch side', () => {
 
   it('builds a spec whose IRs keep every shape and carry no weight data', async () => {
     const { tiny, max } = await tinyIRs();
-    const spec = buildTorchSpec({
-      threads: 1,
-      batch: 2,
-      input: [16, 16, 1],
-      numClasses: 10,
-      warmup: 0,
-      steps: 1,
-      cases: [
-        { id: 'b', strategy: 'baseline', tiny, aug: [max] },
-        { id: 'n', strategy: 'netaug', tiny, aug: [max], steps: 3 },
-      ],
-    });
+    const spec = tinySpec([
+      { id: 'b', strategy: 'baseline', tiny, aug: [max] },
+      { id: 'n', strategy: 'netaug', tiny, aug: [max], steps: 3 },
+    ]);
     const json = JSON.stringify(spec);
     expect(json).not.toMatch(/"data"/);
     expect(spec.cases[0].aug).toBeUndefined(); // a baseline case sends no augmented model
@@ -256,18 +252,10 @@ describe('PyTorch side', () => {
     canRun ? 'torch_step.py times a 1-step baseline and NetAug spec' : `SKIPPED torch_step.py run — ${why}`,
     async () => {
       const { tiny, max } = await tinyIRs();
-      const spec = buildTorchSpec({
-        threads: 1,
-        batch: 2,
-        input: [16, 16, 1],
-        numClasses: 10,
-        warmup: 0,
-        steps: 1,
-        cases: [
-          { id: 'b', strategy: 'baseline', tiny },
-          { id: 'n', strategy: 'netaug', tiny, aug: [max] },
-        ],
-      });
+      const spec = tinySpec([
+        { id: 'b', strategy: 'baseline', tiny },
+        { id: 'n', strategy: 'netaug', tiny, aug: [max] },
+      ]);
       const rs = await runTorch(spec, script!);
       expect(rs.map((r) => r.id)).toEqual(['b', 'n']);
       for (const r of rs) {
@@ -285,15 +273,7 @@ describe('PyTorch side', () => {
     async () => {
       const { tiny, max } = await tinyIRs();
       // an augmented config between the two: the tiny IR's shapes are a subset, the max IR's the full set
-      const spec = buildTorchSpec({
-        threads: 1,
-        batch: 2,
-        input: [16, 16, 1],
-        numClasses: 10,
-        warmup: 0,
-        steps: 2,
-        cases: [{ id: 'n', strategy: 'netaug', tiny, aug: [max], full: max, check: true }],
-      });
+      const spec = tinySpec([{ id: 'n', strategy: 'netaug', tiny, aug: [max], full: max, check: true }], 2);
       const [r] = await runTorch(spec, script!);
       expect(r.weightSharing).toBe(true);
       // parameters of the full-size IR counted here: weights, biases, BN scale and shift
@@ -310,15 +290,7 @@ describe('PyTorch side', () => {
 
   (canRun ? it : it.skip)('a failing PyTorch run rejects with its last stderr line', async () => {
     const { tiny } = await tinyIRs();
-    const spec = buildTorchSpec({
-      threads: 1,
-      batch: 2,
-      input: [16, 16, 1],
-      numClasses: 10,
-      warmup: 0,
-      steps: 1,
-      cases: [{ id: 'x', strategy: 'baseline', tiny }],
-    });
+    const spec = tinySpec([{ id: 'x', strategy: 'baseline', tiny }]);
     spec.cases[0].tiny.nodes.push({ op: 'bogus', name: 'bogus', inputs: [spec.cases[0].tiny.output] });
     spec.cases[0].tiny.output = 'bogus';
     await expect(runTorch(spec, script!)).rejects.toThrow(

@@ -46,6 +46,22 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: c.out, err: c.err };
 }
 
+/** `netaug profile` of the MobileNetV2-Tiny detector at 32×32×1, 3 classes, plus `extra` flags. */
+const profileDetect = (extra: string[]) =>
+  cli([
+    'profile',
+    'mobilenetv2-tiny',
+    '--task',
+    'detect',
+    '-r',
+    '32',
+    '--channels',
+    '1',
+    '--classes',
+    '3',
+    ...extra,
+  ]);
+
 const lines = (file: string) =>
   readFileSync(file, 'utf8')
     .trim()
@@ -166,20 +182,7 @@ describe('netaug train --task detect / eval / export', () => {
 
 describe('netaug profile --task detect', () => {
   it('counts the neck and head MACs as by hand (32×32, 3 classes, neck and head 32 channels)', async () => {
-    const r = await cli([
-      'profile',
-      'mobilenetv2-tiny',
-      '--task',
-      'detect',
-      '-r',
-      '32',
-      '--channels',
-      '1',
-      '--classes',
-      '3',
-      '--json',
-      '--layers',
-    ]);
+    const r = await profileDetect(['--json', '--layers']);
     expect(r.code).toBe(0);
     const p = JSON.parse(r.out);
     expect(p.detector.levels).toEqual([
@@ -195,18 +198,7 @@ describe('netaug profile --task detect', () => {
     );
     // the head's weights as exported: per level, 2 × (dw 288 + BN 64 + pw 1024 + BN 64) + predictor 256 + 8
     expect(p.detector.parts.head.params).toBe(2 * (2 * (288 + 64 + 1024 + 64) + 256 + 8));
-    const text = await cli([
-      'profile',
-      'mobilenetv2-tiny',
-      '--task',
-      'detect',
-      '-r',
-      '32',
-      '--channels',
-      '1',
-      '--classes',
-      '3',
-    ]);
+    const text = await profileDetect([]);
     expect(text.out).toMatch(/detector 32×32×1 → 3 classes at strides 8 \(4×4\), 16 \(2×2\), min config/);
     expect(text.out).toMatch(/^head {5}params 6,288 {2}MACs 57,600$/m);
   });
@@ -214,17 +206,7 @@ describe('netaug profile --task detect', () => {
 
 describe('the detector neck and head widths', () => {
   it('profile --neck-channels 16 --head-channels 24 --head-depth 1: the neck and head MACs as by hand', async () => {
-    const r = await cli([
-      'profile',
-      'mobilenetv2-tiny',
-      '--task',
-      'detect',
-      '-r',
-      '32',
-      '--channels',
-      '1',
-      '--classes',
-      '3',
+    const r = await profileDetect([
       '--neck-channels',
       '16',
       '--head-channels',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cliBin } from '../study/child';
-import { shapeName, type StepBenchSettings, type StepCase, type StepRecord } from './step';
+import { caseFields, shapeName, type StepBenchSettings, type StepCase, type StepRecord } from './step';
 
 /** The `netaug bench step` arguments that measure exactly case `c` with `settings` in another process. */
 export function stepCaseArgs(c: StepCase, settings: StepBenchSettings, backend: string): string[] {
@@ -56,18 +56,7 @@ export function benchStepInChild(
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const failed = (why: string): StepRecord =>
-      ({
-        bench: 'step',
-        backend,
-        model: c.model,
-        ...(c.width !== undefined ? { width: c.width } : {}),
-        smallInput: c.smallInput,
-        input: shapeName(c.input),
-        batch: c.batch,
-        strategy: c.strategy,
-        msPerStep: NaN,
-        error: why,
-      }) as StepRecord;
+      ({ ...caseFields(c, backend), msPerStep: NaN, error: why }) as StepRecord;
     child.on('error', (e) => resolve(failed(`could not start the measuring process: ${e.message}`)));
     child.on('close', (code, signal) => {
       const line = out

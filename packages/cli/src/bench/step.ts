@@ -132,6 +132,20 @@ export function shapeName(s: Shape3): string {
   return s.join('x');
 }
 
+/** The fields of a record that name its case. */
+export function caseFields(c: StepCase, backend: string) {
+  return {
+    bench: 'step' as const,
+    backend,
+    model: c.model,
+    ...(c.width !== undefined ? { width: c.width } : {}),
+    smallInput: c.smallInput,
+    input: shapeName(c.input),
+    batch: c.batch,
+    strategy: c.strategy,
+  };
+}
+
 /** A deterministic batch of uniform pixels and labels `i mod numClasses`. */
 export function syntheticBatch(batch: number, input: Shape3, numClasses: number, seed: number): Batch {
   const n = batch * input[0] * input[1] * input[2];
@@ -265,14 +279,7 @@ export async function benchStepCase(c: StepCase, settings: StepBenchSettings): P
     isNetaug && settings.augConfig === 'random' ? Math.max(settings.steps, settings.configs) : settings.steps;
   const backend = tf.getBackend();
   const base = {
-    bench: 'step' as const,
-    backend,
-    model: c.model,
-    ...(c.width !== undefined ? { width: c.width } : {}),
-    smallInput: c.smallInput,
-    input: shapeName(c.input),
-    batch: c.batch,
-    strategy: c.strategy,
+    ...caseFields(c, backend),
     ...(isNetaug ? { augConfig: settings.augConfig } : {}),
     recompute: settings.recompute ?? false,
     warmup,

@@ -3,7 +3,7 @@ import { profileModel } from '../profile-model';
 import { formatTable, humanBytes, humanCount, type Output } from '../output';
 import { parseNumberList, parsePositiveInt, parsePositiveNumber } from '../parse';
 import { UsageError } from '../errors';
-import { nonNegativeInt } from './train';
+import { addDetectorHeadOptions } from './train';
 
 interface ProfileFlags {
   resolution?: number;
@@ -25,8 +25,7 @@ interface ProfileFlags {
 }
 
 export function registerProfile(program: Command, io: Output): void {
-  program
-    .command('profile')
+  addDetectorHeadOptions(program.command('profile'))
     .description(
       'Count params and MACs of a zoo model (the tiny model unless --config says otherwise), or of a detector on it (--task detect)',
     )
@@ -53,21 +52,6 @@ export function registerProfile(program: Command, io: Output): void {
     .option(
       '--task <task>',
       'classify (default) or detect: the FCOS-style detector on this backbone (neck and head included; --classes are object classes)',
-    )
-    .option(
-      '--neck-channels <n>',
-      "--task detect: the tiny detector's neck width (default 32)",
-      parsePositiveInt('--neck-channels'),
-    )
-    .option(
-      '--head-channels <n>',
-      "--task detect: the tiny detector's head tower width (default: the neck's)",
-      parsePositiveInt('--head-channels'),
-    )
-    .option(
-      '--head-depth <n>',
-      '--task detect: depthwise-separable layers of the head tower (default 2)',
-      nonNegativeInt('--head-depth'),
     )
     .option(
       '--width-mults <list>',

@@ -42,18 +42,9 @@ export const integer = (flag: string) => (v: string) => {
  * The options of a run config (everything but strategy, seed, out folder and output style), shared by `train`
  * and `compare`.
  */
-export function addRunOptions(cmd: Command): Command {
+/** `--neck-channels`, `--head-channels`, `--head-depth`: the tiny detector's neck and head (`--task detect`). */
+export function addDetectorHeadOptions(cmd: Command): Command {
   return cmd
-    .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
-    .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
-    .option(
-      '--task <task>',
-      'classify (default) or detect: an FCOS-style detector on the --model backbone (data: scenes, coco:<json>[,<json>], voc:<dir>, yolo:<dir>)',
-    )
-    .option(
-      '--model <name>',
-      'zoo model (netaug models); with --task detect the backbone (default mobilenetv2-tiny)',
-    )
     .option(
       '--neck-channels <n>',
       "--task detect: the tiny detector's neck width (FPN-lite laterals; default 32; NetAug widens it too)",
@@ -68,7 +59,23 @@ export function addRunOptions(cmd: Command): Command {
       '--head-depth <n>',
       '--task detect: depthwise-separable layers of the shared head tower (default 2)',
       nonNegativeInt('--head-depth'),
-    )
+    );
+}
+
+export function addRunOptions(cmd: Command): Command {
+  return addDetectorHeadOptions(
+    cmd
+      .option('--preset <name>', `start from a preset: ${Object.keys(PRESETS).join(', ')}`)
+      .option('--config <file>', 'YAML or JSON file with the same keys as the flags (camelCase)')
+      .option(
+        '--task <task>',
+        'classify (default) or detect: an FCOS-style detector on the --model backbone (data: scenes, coco:<json>[,<json>], voc:<dir>, yolo:<dir>)',
+      )
+      .option(
+        '--model <name>',
+        'zoo model (netaug models); with --task detect the backbone (default mobilenetv2-tiny)',
+      ),
+  )
     .option(
       '--model-spec <file>',
       'a model spec (YAML/JSON: stem, blocks with their type, head, classifier) instead of a zoo model',
