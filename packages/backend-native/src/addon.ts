@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 
-/** What the C++ side exports (see `src/native/addon.cc`). */
 /** Counters of one of the addon's primitive caches (since the process started). */
 export interface PrimitiveCacheStats {
   /** Calls that found their oneDNN primitive cached / had to create it. */
@@ -18,6 +17,7 @@ export interface PrimitiveCacheStats {
   createMs: number;
 }
 
+/** What the C++ side exports (see `src/native/addon.cc`). */
 export interface NativeAddon {
   /** Set instead of the functions when oneDNN (libdnnl.so.2) could not be loaded. */
   loadError?: string;

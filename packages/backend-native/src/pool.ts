@@ -14,11 +14,11 @@ export function sizeClass(bytes: number): number {
 /**
  * Recycles the Float32Array buffers the native kernels allocate. Every training step allocates and frees
  * activations; a fresh ArrayBuffer costs page faults and GC work (measured ~4× the time of a ReLU6 over
- * 3 MB; once, on a busy machine, a 47 MB batch-norm output took 316 ms on fresh pages, 13 ms on warm ones), a recycled one is
- * warm. NetAug changes the augmented model's widths every step, so activation sizes change too: buffers
- * come in size classes ({@link sizeClass}) and an array is a view of the first `n` elements of its class's
- * buffer. A buffer returns to the pool only when tfjs disposes the last
- * tensor of its data *and* it never escaped: values handed out by `readSync` / `read` (`dataSync()`,
+ * 3 MB; once, on a busy machine, a 47 MB batch-norm output took 316 ms on fresh pages, 13 ms on warm ones),
+ * a recycled one is warm. NetAug changes the augmented model's widths every step, so activation sizes change
+ * too: buffers come in size classes ({@link sizeClass}) and an array is a view of the first `n` elements of
+ * its class's buffer. A buffer returns to the pool only when tfjs disposes the last tensor of its data *and*
+ * it never escaped: values handed out by `readSync` / `read` (`dataSync()`,
  * `data()`, moving tensors to another backend) and buffers a cpu kernel returned a view of (e.g. a
  * contiguous `Slice`) are never reused, so user-visible arrays are never overwritten.
  */
