@@ -7,6 +7,15 @@
  * reductions); channel sums are shifted by the first row, so there is no cancellation when |mean| ≫ std.
  */
 
+/**
+ * The two loops every pass is made of; {@link jsBnLoops} by default, the wasm kernels pass SIMD versions that
+ * compute the same bits (`wasm/simd/bn-kernels`).
+ */
+export interface BnLoops {
+  channelSums: typeof channelSums;
+  channelAffine: typeof channelAffine;
+}
+
 /** `acc1[c] += Σ (a − ka[c])`, `acc2[c] += Σ (a − ka[c])·(b − kb[c])` over rows, for every channel. */
 function channelSums(
   a: Float32Array,
@@ -23,11 +32,12 @@ function channelSums(
 }
 
 /** Rows per tile × C: ~16 KiB of floats per operand, so the 4-channel passes over a tile stay in L1. */
-function tileElements(C: number): number {
+export function tileElements(C: number): number {
   return Math.max(1, Math.floor(4096 / C)) * C;
 }
 
-function sumsTile(
+/** {@link channelSums} over the elements [start, n) of channels c0Start… (one tile). */
+export function sumsTile(
   a: Float32Array,
   b: Float32Array,
   ka: Float64Array,
@@ -37,8 +47,9 @@ function sumsTile(
   acc2: Float64Array,
   start: number,
   n: number,
+  c0Start = 0,
 ): void {
-  let c0 = 0;
+  let c0 = c0Start;
   for (; c0 + 4 <= C; c0 += 4) {
     const ka0 = ka[c0], ka1 = ka[c0 + 1], ka2 = ka[c0 + 2], ka3 = ka[c0 + 3]; // prettier-ignore
     const kb0 = kb[c0], kb1 = kb[c0 + 1], kb2 = kb[c0 + 2], kb3 = kb[c0 + 3]; // prettier-ignore
@@ -96,7 +107,11 @@ function channelAffine(
   for (let t0 = 0; t0 < n; t0 += tile) affineTile(a, A, b, B, D, C, out, t0, Math.min(n, t0 + tile));
 }
 
-function affineTile(
+/** The plain JS loops. */
+export const jsBnLoops: BnLoops = { channelSums, channelAffine };
+
+/** {@link channelAffine} over the elements [start, n) of channels c0Start… (one tile). */
+export function affineTile(
   a: Float32Array,
   A: Float64Array,
   b: Float32Array | null,
@@ -106,8 +121,9 @@ function affineTile(
   out: Float32Array,
   start: number,
   n: number,
+  c0Start = 0,
 ): void {
-  let c0 = 0;
+  let c0 = c0Start;
   for (; c0 + 4 <= C; c0 += 4) {
     const a0 = A[c0], a1 = A[c0 + 1], a2 = A[c0 + 2], a3 = A[c0 + 3]; // prettier-ignore
     const d0 = D[c0], d1 = D[c0 + 1], d2 = D[c0 + 2], d3 = D[c0 + 3]; // prettier-ignore
@@ -147,13 +163,14 @@ export function bnForward(
   y: Float32Array,
   mean: Float32Array,
   variance: Float32Array,
+  loops: BnLoops = jsBnLoops,
 ): void {
   const rows = x.length / C;
   const shift = new Float64Array(C);
   for (let c = 0; c < C; c++) shift[c] = rows > 0 ? x[c] : 0;
   const s = new Float64Array(C);
   const q = new Float64Array(C);
-  channelSums(x, x, shift, shift, C, s, q);
+  loops.channelSums(x, x, shift, shift, C, s, q);
   const scale = new Float64Array(C);
   const offset = new Float64Array(C);
   for (let c = 0; c < C; c++) {
@@ -165,7 +182,7 @@ export function bnForward(
     scale[c] = gamma[c] / Math.sqrt(v + epsilon);
     offset[c] = beta[c] - m * scale[c];
   }
-  channelAffine(x, scale, null, scale, offset, C, y);
+  loops.channelAffine(x, scale, null, scale, offset, C, y);
 }
 
 /**
@@ -186,13 +203,14 @@ export function bnBackward(
   dx: Float32Array,
   dgamma: Float32Array,
   dbeta: Float32Array,
+  loops: BnLoops = jsBnLoops,
 ): void {
   const rows = x.length / C;
   const zero = new Float64Array(C);
   const mu = Float64Array.from(mean);
   const sdy = new Float64Array(C);
   const sdyx = new Float64Array(C);
-  channelSums(dy, x, zero, mu, C, sdy, sdyx); // Σ dy, Σ dy·(x − μ)
+  loops.channelSums(dy, x, zero, mu, C, sdy, sdyx); // Σ dy, Σ dy·(x − μ)
   // dx = dy·A + x·B + D per channel
   const A = new Float64Array(C);
   const B = new Float64Array(C);
@@ -209,5 +227,5 @@ export function bnBackward(
     B[c] = (-a * inv * dg) / rows + (2 * dvariance[c]) / rows;
     D[c] = -B[c] * mu[c] - (a * db) / rows + dmean[c] / rows;
   }
-  channelAffine(dy, A, x, B, D, C, dx);
+  loops.channelAffine(dy, A, x, B, D, C, dx);
 }

@@ -12,11 +12,13 @@ import {
   assertChannelsLast,
   assertFloat32,
   heapF32,
+  heapOffset,
   wasmMatMul,
   withShape,
   type WasmBackendLike,
 } from '../wasm-backend';
 import { transposeInto } from '../transpose';
+import { atb, simdAtbKernels } from '../simd/atb-kernels';
 
 /** Largest im2col buffer (in floats, 64 MiB) built at once; bigger batches are processed in chunks of images. */
 const DEFAULT_MAX_COLS_FLOATS = 1 << 24;
@@ -34,8 +36,9 @@ type Info = backend_util.Conv2DInfo;
  * `dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·sh + kh − padTop, ow·sw + kw − padLeft, ci] · dy[n,oh,ow,co]`.
  *
  * Computed as one matrix product on the backend's XNNPACK matmul:
- * - 1×1, stride 1, no padding: `dW = xᵀ · dy` with `x` viewed as `[N·H·W, inC]` — only the narrower of
- *   `x`/`dy` is transposed (in JS), the other operand is passed to the matmul without a copy;
+ * - 1×1, stride 1, no padding: `dW = xᵀ · dy` with `x` viewed as `[N·H·W, inC]` — the SIMD `aᵀ·b` kernels
+ *   where outC is a multiple of 4, else only the narrower of `x`/`dy` is transposed (in JS) and the other
+ *   operand is passed to the matmul without a copy;
  * - otherwise: `dW = colsᵀ · dy` where `colsᵀ` (`[kh·kw·inC, N·OH·OW]`) is an im2col matrix written
  *   directly in transposed layout, so the product lands in the filter's `[kh,kw,inC,outC]` layout.
  */
@@ -89,6 +92,12 @@ function pointwiseFilterGrad(
   const M = info.batchSize * info.outHeight * info.outWidth;
   const cin = info.inChannels;
   const cout = info.outChannels;
+  const atbFns = cout % 4 === 0 ? simdAtbKernels(backend) : null;
+  if (atbFns != null) {
+    const out = allocF32(backend, filterShape);
+    atb(atbFns, backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), M, cin, cout); // prettier-ignore
+    return out;
+  }
   if (cin <= cout) {
     const xT = allocF32(backend, [1, cin, M]);
     transposeInto(heapF32(backend, x), 0, heapF32(backend, xT), 0, M, cin);

@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { allocF32, assertFloat32, heapF32, type WasmBackendLike } from '../wasm-backend';
 import { guardWasmMalloc } from '../malloc-guard';
+import { simdBnKernels } from '../simd/bn-kernels';
 
 import { RELU6_GRAD } from '@netaug/core';
 
 /** Kernel name of the fused ReLU6 gradient (`dx = dy` where 0 < x ≤ 6, else 0; declared in @netaug/core). */
 export { RELU6_GRAD };
 
-/** `{dy, x}` → `dx`, one pass over views of the wasm heap. */
+/** `{dy, x}` → `dx`, one pass over views of the wasm heap (the SIMD module's, where available). */
 function relu6GradWasm(args: {
   inputs: { dy: TensorInfo; x: TensorInfo };
   backend: WasmBackendLike;
@@ -20,9 +21,15 @@ function relu6GradWasm(args: {
   const dx = heapF32(backend, out);
   const dy = heapF32(backend, inputs.dy);
   const x = heapF32(backend, inputs.x);
+  const simd = simdBnKernels(backend);
+  let start = 0;
+  if (simd != null) {
+    start = x.length & ~3;
+    simd.relu6Grad(dx.byteOffset, dy.byteOffset, x.byteOffset, 4 * start);
+  }
   // Branch-free mask: with a branch, the mispredictions on real activations (measured 25 ms vs 4 ms for
   // 2.4 M elements) cost more than the arithmetic. dy·0 keeps tfjs' NaN/∞ semantics (mul(dy, mask)).
-  for (let i = 0; i < x.length; i++) {
+  for (let i = start; i < x.length; i++) {
     const v = x[i];
     dx[i] = dy[i] * (+(v > 0) & +(v <= 6));
   }
