@@ -92,7 +92,10 @@ export function sumsTile(
   }
 }
 
-/** `out = a·A[c] + D[c]` (b == null) or `out = a·A[c] + b·B[c] + D[c]`, per channel. */
+/**
+ * `out = a·A[c] + D[c]` (b == null) or `out = a·A[c] + b·B[c] + D[c]`, per channel; with `clampHi` (a fused
+ * activation: relu `Infinity`, relu6 6) each result is then clamped to [0, clampHi].
+ */
 function channelAffine(
   a: Float32Array,
   A: Float64Array,
@@ -101,10 +104,23 @@ function channelAffine(
   D: Float64Array,
   C: number,
   out: Float32Array,
+  clampHi: number | null = null,
 ): void {
   const n = a.length;
   const tile = tileElements(C);
-  for (let t0 = 0; t0 < n; t0 += tile) affineTile(a, A, b, B, D, C, out, t0, Math.min(n, t0 + tile));
+  for (let t0 = 0; t0 < n; t0 += tile) {
+    const t1 = Math.min(n, t0 + tile);
+    affineTile(a, A, b, B, D, C, out, t0, t1);
+    if (clampHi != null) clampTile(out, t0, t1, clampHi);
+  }
+}
+
+/**
+ * `out[i] = min(max(out[i], 0), hi)` over [start, n): on the float32 results this gives the same bits as clamping
+ * the float64 value before rounding (rounding is monotonic and 0, 6 are exact); −0 becomes +0.
+ */
+export function clampTile(out: Float32Array, start: number, n: number, hi: number): void {
+  for (let i = start; i < n; i++) out[i] = Math.min(Math.max(out[i], 0), hi);
 }
 
 /** The plain JS loops. */
@@ -153,7 +169,10 @@ export function affineTile(
   }
 }
 
-/** Forward: writes `y`, the batch `mean` and the biased `variance` (each `[C]`). */
+/**
+ * Forward: writes `y`, the batch `mean` and the biased `variance` (each `[C]`); with `clampHi` `y` is the fused
+ * activation's output (see `channelAffine`).
+ */
 export function bnForward(
   x: Float32Array,
   gamma: Float32Array,
@@ -164,6 +183,7 @@ export function bnForward(
   mean: Float32Array,
   variance: Float32Array,
   loops: BnLoops = jsBnLoops,
+  clampHi: number | null = null,
 ): void {
   const rows = x.length / C;
   const shift = new Float64Array(C);
@@ -182,7 +202,7 @@ export function bnForward(
     scale[c] = gamma[c] / Math.sqrt(v + epsilon);
     offset[c] = beta[c] - m * scale[c];
   }
-  loops.channelAffine(x, scale, null, scale, offset, C, y);
+  loops.channelAffine(x, scale, null, scale, offset, C, y, clampHi);
 }
 
 /**

@@ -146,7 +146,7 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTrain on %s', (backend) => {
   });
 
   it.each(['relu', 'relu6'] as const)(
-    'with activation %s (no fused kernel here): act of the plain output, gradients included',
+    'with activation %s (the fused kernel on wasm, act after the plain batch norm on cpu): act of the plain output, gradients included',
     (act) => {
       const { x, g, b, r } = inputs([3, 4, 4, 5], 31);
       const scaled = x.map((v) => v * 6); // values on both sides of 0 and 6

@@ -69,6 +69,7 @@ export const v128store64lane0 = (offset = 0) => [0xfd, 0x5b, 0x02, ...leb(offset
 
 export const f32x4splat = simd(0x13);
 export const f64x2splat = simd(0x14);
+export const f32x4lt = simd(0x43);
 export const f32x4gt = simd(0x44);
 export const f32x4le = simd(0x45);
 export const v128and = simd(0x4e);
@@ -76,6 +77,8 @@ export const f32x4demote = simd(0x5e);
 export const f64x2promoteLow = simd(0x5f);
 export const f32x4add = simd(0xe4);
 export const f32x4mul = simd(0xe6);
+export const f32x4pmin = simd(0xea);
+export const f32x4pmax = simd(0xeb);
 export const f64x2add = simd(0xf0);
 export const f64x2sub = simd(0xf1);
 export const f64x2mul = simd(0xf2);

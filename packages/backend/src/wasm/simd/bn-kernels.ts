@@ -4,7 +4,11 @@ import {
   f32const,
   f32x4gt,
   f32x4le,
+  f32x4lt,
   f32x4mul,
+  f32x4pmax,
+  f32x4pmin,
+  f32x4add,
   f32x4splat,
   f64const,
   f64x2add,
@@ -37,14 +41,30 @@ import {
  * operations (no fused multiply-add in WebAssembly) in the same order per channel, two channels per f64x2.
  * Arguments are byte offsets into the heap (f32 tensors; f64 coefficient arrays, 8-byte aligned) and counts.
  *
- * - `relu6Grad(dx, dy, x, nBytes)`: `dx = dy · (0 < x ≤ 6 ? 1 : 0)` over `nBytes` (a multiple of 16).
+ * - `relu6Grad(dx, dy, x, nBytes)`: `dx = dy · (0 < x ≤ 6 ? 1 : 0)` over `nBytes` (a multiple of 16);
+ *   `relu6GradY` / `reluGradY` the same with the mask `0 < y < 6` / `0 < y` of an activation's output `y`.
  * - `sums4(a, b, ka, kb, acc1, acc2, rows, rowBytes, blocks)`: for the first `4·blocks` channels of a
  *   `rows × C` tile (`rowBytes = 4·C`), `acc1[c] += Σ (a − ka[c])`, `acc2[c] += Σ (a − ka[c])·(b − kb[c])`,
  *   each sum taken over the tile's rows in a local started at 0, then added (as `sumsTile` does). `sums8` is
  *   the same over `8·blocks` channels (more independent sums in flight per row).
- * - `affine(a, A, D, out, rows, rowBytes, blocks)`: `out = f32(a·A[c] + D[c])`.
+ * - `affine(a, A, D, out, rows, rowBytes, blocks)`: `out = f32(a·A[c] + D[c])`; `affineRelu` /
+ *   `affineRelu6` clamp the rounded value to [0, ∞) / [0, 6] (−0 → +0, NaN kept: the bits of JS's `min(max(v, 0), 6)`).
  * - `affine2(a, A, b, B, D, out, rows, rowBytes, blocks)`: `out = f32(a·A[c] + b·B[c] + D[c])`.
  */
+/** `dx = dy · mask` over `nBytes` (byte offsets; a multiple of 16 bytes). */
+export type MaskFn = (dx: number, dy: number, v: number, nBytes: number) => void;
+
+/** Signature of `affine` and its clamped variants. */
+export type AffineFn = (
+  a: number,
+  A: number,
+  D: number,
+  out: number,
+  rows: number,
+  rowBytes: number,
+  blocks: number,
+) => void;
+
 /** Signature of `sums4` / `sums8` (byte offsets, counts). */
 export type SumsFn = (
   a: number,
@@ -59,11 +79,15 @@ export type SumsFn = (
 ) => void;
 
 export interface BnSimd {
-  relu6Grad(dx: number, dy: number, x: number, nBytes: number): void;
+  relu6Grad: MaskFn;
+  relu6GradY: MaskFn;
+  reluGradY: MaskFn;
   /** `sums` over blocks of 4 channels (`blocks` of them); `sums8` the same over blocks of 8. */
   sums4: SumsFn;
   sums8: SumsFn;
-  affine(a: number, A: number, D: number, out: number, rows: number, rowBytes: number, blocks: number): void;
+  affine: AffineFn;
+  affineRelu: AffineFn;
+  affineRelu6: AffineFn;
   affine2(
     a: number,
     A: number,
@@ -86,9 +110,17 @@ const lanePair = (addr: number[], offset: number, k: number) => [
   ...f64x2sub,
 ];
 
-function relu6GradFn(): FuncDef {
+/**
+ * `dx = dy · mask(v)` with mask 1.0 / +0.0: `relu6Grad` 0 < v ≤ 6 (v the ReLU6 input), `relu6GradY` 0 < v < 6 and
+ * `reluGradY` 0 < v (v the activation's output, as the fused batch norm + activation saves it).
+ */
+function maskFn(name: 'relu6Grad' | 'relu6GradY' | 'reluGradY'): FuncDef {
   const [DX, DY, X, N] = [0, 1, 2, 3];
   const [p, xv, zero, six, one] = [4, 5, 6, 7, 8];
+  const upper =
+    name === 'reluGradY'
+      ? []
+      : [...get(xv), ...get(six), ...(name === 'relu6Grad' ? f32x4le : f32x4lt), ...v128and];
   // prettier-ignore
   const body = [
     ...f32const(0), ...f32x4splat, ...set(zero),
@@ -98,13 +130,13 @@ function relu6GradFn(): FuncDef {
       ...get(DX), ...get(p), ...i32add, // store address
       ...get(DY), ...get(p), ...i32add, ...v128load(),
       ...get(X), ...get(p), ...i32add, ...v128load(), ...tee(xv), ...get(zero), ...f32x4gt,
-      ...get(xv), ...get(six), ...f32x4le, ...v128and,
-      ...get(one), ...v128and, // 1.0 where 0 < x ≤ 6, else +0.0
+      ...upper,
+      ...get(one), ...v128and, // 1.0 where the mask holds, else +0.0
       ...f32x4mul,
       ...v128store(),
     ]),
   ];
-  return { name: 'relu6Grad', params: [I32, I32, I32, I32], locals: [I32, V128, V128, V128, V128], body };
+  return { name, params: [I32, I32, I32, I32], locals: [I32, V128, V128, V128, V128], body };
 }
 
 /** `sums` over blocks of `width` (4 or 8) channels: width/2 f64x2 lane pairs, each its own accumulators. */
@@ -165,8 +197,8 @@ function sumsFn(width: 4 | 8): FuncDef {
   };
 }
 
-/** `affine` (withB false) or `affine2`. */
-function affineFn(withB: boolean): FuncDef {
+/** `affine` (withB false), `affine2`, or `affine` clamped to [0, ∞) (`affineRelu`) / [0, 6] (`affineRelu6`). */
+function affineFn(withB: boolean, clamp: 'relu' | 'relu6' | null = null): FuncDef {
   // parameters: a, A, [b, B,] D, out, rows, rowBytes, blocks
   const names = withB
     ? ['a', 'A', 'b', 'B', 'D', 'out', 'rows', 'rowB', 'blocks']
@@ -175,6 +207,14 @@ function affineFn(withB: boolean): FuncDef {
   const n = names.length;
   const [cb, db, r, ap, bp, op] = [n, n + 1, n + 2, n + 3, n + 4, n + 5];
   const [AL, AH, BL, BH, DL, DH] = [n + 6, n + 7, n + 8, n + 9, n + 10, n + 11];
+  const [lo, hi] = [n + 12, n + 13];
+  // On the rounded float32 values, with the single-instruction pseudo-min/max: pmax(v, 0) = v < 0 ? 0 : v keeps
+  // NaN, + 0 turns −0 into +0, pmin(t, 6) = 6 < t ? 6 : t — the bits of JS's min(max(v, 0), 6) (f64x2.min/max,
+  // which propagate NaN and order ±0, measured ~2× slower here).
+  const clampOps = [
+    ...(clamp != null ? [...get(lo), ...f32x4pmax, ...get(lo), ...f32x4add] : []),
+    ...(clamp === 'relu6' ? [...get(hi), ...f32x4pmin] : []),
+  ];
   const load2 = (base: number, off: number, dst: number) => [
     ...get(base),
     ...get(db),
@@ -196,10 +236,14 @@ function affineFn(withB: boolean): FuncDef {
     ...get(Dk),
     ...f64x2add,
     ...f32x4demote,
+    ...clampOps,
     ...v128store64lane0(off),
   ];
   // prettier-ignore
-  const body = forLoop(cb, [...get(P.blocks), ...i32const(16), ...i32mul], i32const(16), [
+  const body = [
+    ...f32const(0), ...f32x4splat, ...set(lo),
+    ...f32const(6), ...f32x4splat, ...set(hi),
+    ...forLoop(cb, [...get(P.blocks), ...i32const(16), ...i32mul], i32const(16), [
     ...get(cb), ...get(cb), ...i32add, ...set(db),
     ...load2(P.A, 0, AL), ...load2(P.A, 16, AH), ...load2(P.D, 0, DL), ...load2(P.D, 16, DH),
     ...(withB ? [...load2(P.B, 0, BL), ...load2(P.B, 16, BH), ...get(P.b), ...get(cb), ...i32add, ...set(bp)] : []),
@@ -212,17 +256,27 @@ function affineFn(withB: boolean): FuncDef {
       ...(withB ? [...get(bp), ...get(P.rowB), ...i32add, ...set(bp)] : []),
       ...get(op), ...get(P.rowB), ...i32add, ...set(op),
     ]),
-  ]);
+  ])];
   return {
-    name: withB ? 'affine2' : 'affine',
+    name: withB ? 'affine2' : clamp === 'relu' ? 'affineRelu' : clamp === 'relu6' ? 'affineRelu6' : 'affine',
     params: Array<number>(n).fill(I32),
-    locals: [...Array<number>(6).fill(I32), ...Array<number>(6).fill(V128)],
+    locals: [...Array<number>(6).fill(I32), ...Array<number>(8).fill(V128)],
     body,
   };
 }
 
 function moduleBytes(): Uint8Array {
-  return assemble([relu6GradFn(), sumsFn(4), sumsFn(8), affineFn(false), affineFn(true)]);
+  return assemble([
+    maskFn('relu6Grad'),
+    maskFn('relu6GradY'),
+    maskFn('reluGradY'),
+    sumsFn(4),
+    sumsFn(8),
+    affineFn(false),
+    affineFn(false, 'relu'),
+    affineFn(false, 'relu6'),
+    affineFn(true),
+  ]);
 }
 
 /** The SIMD batch-norm / ReLU6-gradient loops on `backend`'s memory, or null where they cannot be used. */

@@ -1,4 +1,11 @@
-import { affineTile, jsBnLoops, sumsTile, tileElements, type BnLoops } from '../../batch-norm-core';
+import {
+  affineTile,
+  clampTile,
+  jsBnLoops,
+  sumsTile,
+  tileElements,
+  type BnLoops,
+} from '../../batch-norm-core';
 import { allocF32, heapOffset, type WasmBackendLike } from '../wasm-backend';
 import { simdBnKernels } from './bn-kernels';
 
@@ -56,8 +63,11 @@ export function simdBnLoops(backend: WasmBackendLike, C: number): HeapBnLoops | 
         acc2[c] = h[3 * C + c];
       }
     },
-    channelAffine(a, A, b, B, D, _C, out) {
-      if (!onHeap(a, b, out)) return jsBnLoops.channelAffine(a, A, b, B, D, C, out);
+    channelAffine(a, A, b, B, D, _C, out, clampHi = null) {
+      const affine =
+        b != null ? null : clampHi == null ? simd.affine : clampHi === 6 ? simd.affineRelu6 : clampHi === Infinity ? simd.affineRelu : null; // prettier-ignore
+      if (!onHeap(a, b, out) || (b == null && affine == null) || (b != null && clampHi != null))
+        return jsBnLoops.channelAffine(a, A, b, B, D, C, out, clampHi);
       const h = f64();
       h.set(A, 0);
       h.set(B, C);
@@ -66,9 +76,12 @@ export function simdBnLoops(backend: WasmBackendLike, C: number): HeapBnLoops | 
         const rows = (t1 - t0) / C;
         const at = a.byteOffset + 4 * t0;
         const ot = out.byteOffset + 4 * t0;
-        if (b == null) simd.affine(at, s, s + 16 * C, ot, rows, rowBytes, blocks);
-        else simd.affine2(at, s, b.byteOffset + 4 * t0, s + 8 * C, s + 16 * C, ot, rows, rowBytes, blocks);
-        if (simdC < C) affineTile(a, A, b, B, D, C, out, t0, t1, simdC);
+        if (affine != null) affine(at, s, s + 16 * C, ot, rows, rowBytes, blocks);
+        else simd.affine2(at, s, b!.byteOffset + 4 * t0, s + 8 * C, s + 16 * C, ot, rows, rowBytes, blocks);
+        if (simdC < C) {
+          affineTile(a, A, b, B, D, C, out, t0, t1, simdC);
+          if (clampHi != null) clampTile(out, t0, t1, clampHi); // idempotent on the SIMD channels
+        }
       });
     },
   };
