@@ -78,6 +78,24 @@ describe('BufferPool', () => {
     p.release(big);
     expect(p.bytes).toBe(0);
   });
+
+  test('holds no buffer it gave away or dropped (they stay collectable): its eviction order lists free buffers only', () => {
+    const p = new BufferPool(4 * 65536);
+    const internals = p as unknown as { free: Map<number, ArrayBuffer[]>; releaseOrder: Set<ArrayBuffer> };
+    const held = (): ArrayBuffer[] => [...internals.releaseOrder];
+    const free = (): ArrayBuffer[] => [...internals.free.values()].flat();
+    // a NetAug-like churn: sizes change, buffers are reused, some escape, the cap forces evictions
+    for (let round = 0; round < 50; round++) {
+      const arrays = [1, 2, 3, 5].map((m) => p.alloc(((round % 3) + m) * 16384));
+      if (round % 4 === 0) p.escape(arrays[1]);
+      for (const a of arrays) p.release(a);
+      expect(new Set(held())).toEqual(new Set(free()));
+      expect(p.bytes).toBe(free().reduce((s, b) => s + b.byteLength, 0));
+      expect(p.bytes).toBeLessThanOrEqual(4 * 65536);
+    }
+    expect(p.evictions).toBeGreaterThan(0);
+    expect(p.hits).toBeGreaterThan(0);
+  });
 });
 
 describe('on the native backend', () => {
