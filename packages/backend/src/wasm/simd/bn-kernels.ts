@@ -139,6 +139,11 @@ function maskFn(name: 'relu6Grad' | 'relu6GradY' | 'reluGradY'): FuncDef {
   return { name, params: [I32, I32, I32, I32], locals: [I32, V128, V128, V128, V128], body };
 }
 
+/** `dst = v128.load(base + db + off)`: two float64 coefficients of a channel block (all four are locals/offsets). */
+function loadPair(base: number, db: number, off: number, dst: number): number[] {
+  return [...get(base), ...get(db), ...i32add, ...v128load(off), ...set(dst)];
+}
+
 /** `sums` over blocks of `width` (4 or 8) channels: width/2 f64x2 lane pairs, each its own accumulators. */
 function sumsFn(width: 4 | 8): FuncDef {
   const [A, B, KA, KB, ACC1, ACC2, ROWS, ROWB, BLOCKS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -150,13 +155,7 @@ function sumsFn(width: 4 | 8): FuncDef {
   const sum = (p: number) => 14 + 2 * P + p;
   const sq = (p: number) => 14 + 3 * P + p;
   const d = (p: number) => 14 + 4 * P + p;
-  const load2 = (base: number, off: number, dst: number) => [
-    ...get(base),
-    ...get(db),
-    ...i32add,
-    ...v128load(off),
-    ...set(dst),
-  ];
+  const load2 = (base: number, off: number, dst: number) => loadPair(base, db, off, dst);
   const accumulate = (acc: number, off: number, local: number) => [
     ...get(acc),
     ...get(db),
@@ -215,13 +214,7 @@ function affineFn(withB: boolean, clamp: 'relu' | 'relu6' | null = null): FuncDe
     ...(clamp != null ? [...get(lo), ...f32x4pmax, ...get(lo), ...f32x4add] : []),
     ...(clamp === 'relu6' ? [...get(hi), ...f32x4pmin] : []),
   ];
-  const load2 = (base: number, off: number, dst: number) => [
-    ...get(base),
-    ...get(db),
-    ...i32add,
-    ...v128load(off),
-    ...set(dst),
-  ];
+  const load2 = (base: number, off: number, dst: number) => loadPair(base, db, off, dst);
   /** out[lane pair at off] = demote(promote(a)·A [+ promote(b)·B] + D) */
   const pair = (off: number, Ak: number, Bk: number, Dk: number) => [
     ...get(op),
