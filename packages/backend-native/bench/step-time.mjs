@@ -4,6 +4,8 @@
  * native buffer pool's counters. Usage: node bench/step-time.mjs [tiny|v2] [batch] [netaug|baseline] [warm] [steps]
  * Memory is sampled after every step: RSS, the bytes of all ArrayBuffers (live tensors, pooled free buffers and
  * garbage not yet collected), the live tensors' bytes (tf.memory().numBytes) and the pool's free bytes.
+ * With `node --expose-gc` and env GC_EACH_STEP=1 a full garbage collection follows every step (inside the timed
+ * wall time): what is then still allocated is referenced, not garbage.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@netaug/backend';

@@ -28,10 +28,9 @@ export class BufferPool {
   private readonly owned = new WeakSet<ArrayBuffer>();
   private pooledBytes = 0;
   /**
-   * The free buffers in release order, oldest first (a Set iterates in insertion order), for eviction. It holds
-   * free buffers only: a list of releases that also kept entries of buffers handed out again kept those buffers
-   * reachable after they were dropped or escaped — in a NetAug step ~4.5 GB of ArrayBuffers no one used, that
-   * not even a full garbage collection could free.
+   * The free buffers in release order, oldest first (a Set iterates in insertion order), for eviction. Free
+   * buffers only: a buffer handed out, dropped or escaped must not stay reachable from here (it would be memory
+   * no garbage collection can free).
    */
   private readonly releaseOrder = new Set<ArrayBuffer>();
   /** Statistics for nativeInfo(). */

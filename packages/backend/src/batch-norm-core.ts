@@ -26,14 +26,16 @@ function channelSums(
   acc1: Float64Array,
   acc2: Float64Array,
 ): void {
-  const n = a.length;
-  const tile = tileElements(C);
-  for (let t0 = 0; t0 < n; t0 += tile) sumsTile(a, b, ka, kb, C, acc1, acc2, t0, Math.min(n, t0 + tile));
+  forEachTile(a.length, C, (t0, t1) => sumsTile(a, b, ka, kb, C, acc1, acc2, t0, t1));
 }
 
-/** Rows per tile × C: ~16 KiB of floats per operand, so the 4-channel passes over a tile stay in L1. */
-export function tileElements(C: number): number {
-  return Math.max(1, Math.floor(4096 / C)) * C;
+/**
+ * Calls `each(t0, t1)` for the element ranges of consecutive tiles of `n` elements (`C` channels): whole rows,
+ * ~16 KiB of floats per operand, so the 4-channel passes over a tile stay in L1.
+ */
+export function forEachTile(n: number, C: number, each: (t0: number, t1: number) => void): void {
+  const tile = Math.max(1, Math.floor(4096 / C)) * C;
+  for (let t0 = 0; t0 < n; t0 += tile) each(t0, Math.min(n, t0 + tile));
 }
 
 /** {@link channelSums} over the elements [start, n) of channels c0Start… (one tile). */
@@ -106,13 +108,10 @@ function channelAffine(
   out: Float32Array,
   clampHi: number | null = null,
 ): void {
-  const n = a.length;
-  const tile = tileElements(C);
-  for (let t0 = 0; t0 < n; t0 += tile) {
-    const t1 = Math.min(n, t0 + tile);
+  forEachTile(a.length, C, (t0, t1) => {
     affineTile(a, A, b, B, D, C, out, t0, t1);
     if (clampHi != null) clampTile(out, t0, t1, clampHi);
-  }
+  });
 }
 
 /**

@@ -6,8 +6,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { heapOffset, withShape, type WasmBackendLike } from '../wasm-backend';
-import { atb, simdAtbKernels } from '../simd/atb-kernels';
+import { withShape, type WasmBackendLike } from '../wasm-backend';
+import { wasmAtb } from '../simd/atb-kernels';
 import { ensureHeadroom, guardWasmMalloc } from '../malloc-guard';
 
 /**
@@ -79,12 +79,8 @@ export function makeBatchMatMulConfig(native: KernelConfig): KernelConfig {
       return withShape(out, outShape);
     }
     // a[k,m]ᵀ·b[k,n] (the weight gradient of a 1×1 convolution): the SIMD kernel where n allows, else transposes
-    const atbFns = n % 4 === 0 ? simdAtbKernels(backend) : null;
-    if (atbFns != null) {
-      const out = backend.makeOutput(outShape, 'float32');
-      atb(atbFns, backend.wasm.HEAPU8, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), k, m, n); // prettier-ignore
-      return out;
-    }
+    const simdOut = wasmAtb(backend, a, b, outShape, k, m, n);
+    if (simdOut != null) return simdOut;
     if (m <= n) {
       const aT = transpose2d(backend, withShape(a, [k, m]));
       const out = nn(aT, withShape(b, [k, n]));

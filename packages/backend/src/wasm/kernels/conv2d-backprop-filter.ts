@@ -12,13 +12,12 @@ import {
   assertChannelsLast,
   assertFloat32,
   heapF32,
-  heapOffset,
   wasmMatMul,
   withShape,
   type WasmBackendLike,
 } from '../wasm-backend';
 import { transposeInto } from '../transpose';
-import { atb, simdAtbKernels } from '../simd/atb-kernels';
+import { wasmAtb } from '../simd/atb-kernels';
 
 /** Largest im2col buffer (in floats, 64 MiB) built at once; bigger batches are processed in chunks of images. */
 const DEFAULT_MAX_COLS_FLOATS = 1 << 24;
@@ -92,12 +91,8 @@ function pointwiseFilterGrad(
   const M = info.batchSize * info.outHeight * info.outWidth;
   const cin = info.inChannels;
   const cout = info.outChannels;
-  const atbFns = cout % 4 === 0 ? simdAtbKernels(backend) : null;
-  if (atbFns != null) {
-    const out = allocF32(backend, filterShape);
-    atb(atbFns, backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), M, cin, cout); // prettier-ignore
-    return out;
-  }
+  const simdOut = wasmAtb(backend, x, dy, filterShape, M, cin, cout);
+  if (simdOut != null) return simdOut;
   if (cin <= cout) {
     const xT = allocF32(backend, [1, cin, M]);
     transposeInto(heapF32(backend, x), 0, heapF32(backend, xT), 0, M, cin);

@@ -1,4 +1,5 @@
-import type { WasmBackendLike } from '../wasm-backend';
+import { allocF32, heapOffset, type WasmBackendLike } from '../wasm-backend';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import {
   assemble,
   f32load,
@@ -108,7 +109,7 @@ function chunkRows(n: number): number {
  * `out[M, N] = a[K, M]ᵀ · b[K, N]` with the SIMD block kernels; all three are byte offsets of row-major float32
  * arrays on the heap, N a multiple of 4. `out` is overwritten.
  */
-export function atb(
+function atb(
   fns: AtbKernels,
   heap: Uint8Array,
   a: number,
@@ -135,4 +136,33 @@ export function atb(
       m0 += mr;
     }
   }
+}
+
+/**
+ * `a[K, M]ᵀ · b[K, N]` as a new float32 tensor of `shape` (M·N elements) on `backend`, or null where the SIMD
+ * kernels cannot run it (no SIMD module, or N not a multiple of 4): the caller then takes its own path.
+ */
+export function wasmAtb(
+  backend: WasmBackendLike,
+  a: TensorInfo,
+  b: TensorInfo,
+  shape: number[],
+  K: number,
+  M: number,
+  N: number,
+): TensorInfo | null {
+  const fns = N % 4 === 0 ? simdAtbKernels(backend) : null;
+  if (fns == null) return null;
+  const out = allocF32(backend, shape);
+  atb(
+    fns,
+    backend.wasm.HEAPU8,
+    heapOffset(backend, a),
+    heapOffset(backend, b),
+    heapOffset(backend, out),
+    K,
+    M,
+    N,
+  );
+  return out;
 }

@@ -1,11 +1,4 @@
-import {
-  affineTile,
-  clampTile,
-  jsBnLoops,
-  sumsTile,
-  tileElements,
-  type BnLoops,
-} from '../../batch-norm-core';
+import { affineTile, clampTile, forEachTile, jsBnLoops, sumsTile, type BnLoops } from '../../batch-norm-core';
 import { allocF32, heapOffset, type WasmBackendLike } from '../wasm-backend';
 import { simdBnKernels } from './bn-kernels';
 
@@ -35,10 +28,6 @@ export function simdBnLoops(backend: WasmBackendLike, C: number): HeapBnLoops | 
   const onHeap = (...v: (Float32Array | null)[]) =>
     v.every((a) => a == null || a.buffer === backend.wasm.HEAPU8.buffer);
   const f64 = () => new Float64Array(backend.wasm.HEAPU8.buffer, s, 4 * C);
-  const tiles = (n: number, each: (t0: number, t1: number) => void) => {
-    const tile = tileElements(C);
-    for (let t0 = 0; t0 < n; t0 += tile) each(t0, Math.min(n, t0 + tile));
-  };
   const loops: BnLoops = {
     channelSums(a, b, ka, kb, _C, acc1, acc2) {
       if (!onHeap(a, b)) return jsBnLoops.channelSums(a, b, ka, kb, C, acc1, acc2);
@@ -47,7 +36,7 @@ export function simdBnLoops(backend: WasmBackendLike, C: number): HeapBnLoops | 
       h.set(kb, C);
       h.set(acc1, 2 * C);
       h.set(acc2, 3 * C);
-      tiles(a.length, (t0, t1) => {
+      forEachTile(a.length, C, (t0, t1) => {
         const rows = (t1 - t0) / C;
         const at = a.byteOffset + 4 * t0;
         const bt = b.byteOffset + 4 * t0;
@@ -72,7 +61,7 @@ export function simdBnLoops(backend: WasmBackendLike, C: number): HeapBnLoops | 
       h.set(A, 0);
       h.set(B, C);
       h.set(D, 2 * C);
-      tiles(a.length, (t0, t1) => {
+      forEachTile(a.length, C, (t0, t1) => {
         const rows = (t1 - t0) / C;
         const at = a.byteOffset + 4 * t0;
         const ot = out.byteOffset + 4 * t0;
