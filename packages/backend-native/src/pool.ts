@@ -1,26 +1,21 @@
-/** Buffers from this size up come in size classes; smaller ones are pooled by their exact size. */
-export const MIN_CLASSED_BYTES = 64 * 1024;
+import { Arena } from './arena';
 
-/**
- * The byte size of the buffer that holds `bytes`: exact below {@link MIN_CLASSED_BYTES}, else rounded up to one
- * of 8 classes per power of two (at most 12.5 % unused), so arrays of nearby sizes share buffers.
- */
-export function sizeClass(bytes: number): number {
-  if (bytes < MIN_CLASSED_BYTES) return bytes;
-  const step = 2 ** (Math.floor(Math.log2(bytes)) - 3);
-  return Math.ceil(bytes / step) * step;
-}
+/** Buffers from this size up are blocks of the {@link Arena}; smaller ones are pooled by their exact size. */
+export const MIN_ARENA_BYTES = 64 * 1024;
+
+/** Size of a new arena chunk (a larger output gets a chunk of its own size). */
+export const ARENA_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /**
  * Recycles the Float32Array buffers the native kernels allocate. Every training step allocates and frees
  * activations; a fresh ArrayBuffer costs page faults and GC work (measured ~4× the time of a ReLU6 over
- * 3 MB; once, on a busy machine, a 47 MB batch-norm output took 316 ms on fresh pages, 13 ms on warm ones),
- * a recycled one is warm. NetAug changes the augmented model's widths every step, so activation sizes change
- * too: buffers come in size classes ({@link sizeClass}) and an array is a view of the first `n` elements of
- * its class's buffer. A buffer returns to the pool only when tfjs disposes the last tensor of its data *and*
- * it never escaped: values handed out by `readSync` / `read` (`dataSync()`,
- * `data()`, moving tensors to another backend) and buffers a cpu kernel returned a view of (e.g. a
- * contiguous `Slice`) are never reused, so user-visible arrays are never overwritten.
+ * 3 MB; a 71 MB batch-norm gradient ~220 ms into fresh pages, 20 ms into reused ones), a recycled one is warm.
+ * Outputs from {@link MIN_ARENA_BYTES} up are blocks of an {@link Arena} (any size fits any free block: NetAug
+ * changes the augmented model's widths, so activation sizes change every step); smaller ones are kept by
+ * exact size. A buffer or block is recycled only when tfjs disposes the last tensor of its data *and* it never
+ * escaped: values handed out by `readSync` / `read` are copies of arena blocks and escape small buffers, and
+ * a cpu kernel's output that views a pooled input is copied (arena) or escapes it (small), so user-visible
+ * arrays are never overwritten.
  */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -39,12 +34,21 @@ export class BufferPool {
   /** Free buffers dropped (to the GC) to stay within `maxBytes`, oldest released first. */
   evictions = 0;
 
-  constructor(readonly maxBytes: number) {}
+  /** Large outputs; its chunks' bytes are capped at `maxBytes`. */
+  readonly arena: Arena;
+
+  constructor(
+    readonly maxBytes: number,
+    chunkBytes = ARENA_CHUNK_BYTES,
+  ) {
+    this.arena = new Arena(chunkBytes, maxBytes);
+  }
 
   /** A Float32Array of `n` elements (contents undefined: callers write every element). */
   alloc(n: number): Float32Array {
     if (n <= 0) return new Float32Array(0);
-    const bytes = this.maxBytes > 0 ? sizeClass(n * 4) : n * 4;
+    const bytes = n * 4;
+    if (this.maxBytes > 0 && bytes >= MIN_ARENA_BYTES) return this.arena.alloc(n);
     let buf = this.maxBytes > 0 ? this.take(bytes) : undefined;
     if (buf != null) {
       this.hits++;
@@ -57,7 +61,7 @@ export class BufferPool {
     return new Float32Array(buf, 0, n);
   }
 
-  /** A free buffer of class `bytes`, the one released last (warmest in the caches). */
+  /** A free buffer of `bytes`, the one released last (warmest in the caches). */
   private take(bytes: number): ArrayBuffer | undefined {
     const list = this.free.get(bytes);
     const buf = list?.pop();
@@ -68,21 +72,32 @@ export class BufferPool {
     return buf;
   }
 
-  /** Whether `values` is a view of a pooled buffer that nothing else references. */
+  /** Whether `values` is a pooled buffer or arena block that nothing else references. */
   owns(values: unknown): values is Float32Array {
-    return values instanceof Float32Array && this.owned.has(values.buffer as ArrayBuffer);
+    return (
+      values instanceof Float32Array &&
+      (this.owned.has(values.buffer as ArrayBuffer) || this.arena.owns(values))
+    );
   }
 
-  /** `values` is (or may be) referenced outside its tensor: never recycle its buffer. */
+  /** Whether `values` views arena memory: it must be copied, not shared, to leave its tensor. */
+  inArena(values: unknown): values is Float32Array {
+    return ArrayBuffer.isView(values) && this.arena.contains(values);
+  }
+
+  /** `values` is (or may be) referenced outside its tensor: never recycle its buffer or block. */
   escape(values: unknown): void {
-    if (ArrayBuffer.isView(values)) this.owned.delete(values.buffer as ArrayBuffer);
+    if (values instanceof Float32Array && this.arena.owns(values)) this.arena.escape(values);
+    else if (ArrayBuffer.isView(values)) this.owned.delete(values.buffer as ArrayBuffer);
   }
 
   /**
-   * The tensor owning `values` was disposed: keep its buffer for a later allocation of its size class. Past
-   * `maxBytes`, the buffers released longest ago are dropped first (sizes the current configs no longer use).
+   * The tensor owning `values` was disposed: its arena block is free again; a small buffer is kept for a later
+   * allocation of its size. Past `maxBytes`, the small buffers released longest ago are dropped first (sizes the
+   * current configs no longer use).
    */
   release(values: Float32Array): void {
+    if (this.arena.owns(values)) return this.arena.release(values);
     const buf = values.buffer as ArrayBuffer;
     if (!this.owned.has(buf)) return;
     this.owned.delete(buf);
@@ -106,14 +121,16 @@ export class BufferPool {
     this.evictions++; // left to the GC
   }
 
-  /** Drops every pooled buffer (to the GC). */
+  /** Drops every pooled buffer and wholly free arena chunk (to the GC). */
   clear(): void {
+    this.arena.clear();
     this.free.clear();
     this.releaseOrder.clear();
     this.pooledBytes = 0;
   }
 
+  /** Free bytes held: small buffers and free arena blocks. */
   get bytes(): number {
-    return this.pooledBytes;
+    return this.pooledBytes + this.arena.freeBytes;
   }
 }

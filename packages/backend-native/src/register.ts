@@ -51,9 +51,8 @@ class NativeBackend extends MathBackendCPU {
   override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
     if (this.data.has(dataId)) {
       const values = this.data.get(dataId).values;
-      // a view of a larger pooled buffer: hand out an exact copy (its .buffer is what callers expect) and keep
-      // recycling the buffer
-      if (this.pool.owns(values) && values.byteLength !== values.buffer.byteLength) return values.slice();
+      // arena memory: hand out an exact copy (its .buffer is what callers expect) and keep recycling the block
+      if (this.pool.inArena(values)) return values.slice();
       this.pool.escape(values);
     }
     return super.readSync(dataId);
@@ -75,7 +74,7 @@ function poolBytes(): number {
       throw new Error(`@netaug/backend-native: NETAUG_NATIVE_POOL_MB must be a number ≥ 0, got '${env}'`);
     return mb * 1024 * 1024;
   }
-  return Math.min(2 * 1024 ** 3, os.totalmem() / 4);
+  return Math.min(4 * 1024 ** 3, os.totalmem() / 4);
 }
 
 let pool: BufferPool | null = null;
@@ -157,8 +156,9 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): void 
 }
 
 /**
- * Wraps a tfjs-backend-cpu kernel: an output that is a view of a pooled input buffer under a new data id
- * (contiguous `Slice`, `Split`, …) makes that buffer shared, so it must never be recycled.
+ * Wraps a tfjs-backend-cpu kernel: an output that is a view of a pooled input under a new data id (contiguous
+ * `Slice`, `Split`, …) would share its memory: a view of arena memory is replaced by a copy; a small pooled
+ * buffer becomes shared, so it is never recycled.
  */
 function guardViews(f: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
@@ -169,8 +169,9 @@ function guardViews(f: tf.KernelFunc): tf.KernelFunc {
     const inputIds = Object.values(args.inputs).map((t) => (t as tf.TensorInfo | undefined)?.dataId);
     for (const t of Array.isArray(out) ? out : [out]) {
       if (inputIds.includes(t.dataId) || !backend.data.has(t.dataId)) continue;
-      const v = backend.data.get(t.dataId).values;
-      if (p.owns(v)) p.escape(v);
+      const d = backend.data.get(t.dataId);
+      if (p.inArena(d.values)) d.values = d.values.slice();
+      else if (p.owns(d.values)) p.escape(d.values);
     }
     return out;
   };
@@ -198,8 +199,19 @@ export interface NativeInfo {
   matmulCache: PrimitiveCacheStats;
   /** Calls of overridden kernels that fell back to tfjs-backend-cpu (e.g. NCHW, int32). */
   fallbacks: number;
-  /** Output buffers: recycled from disposed tensors / freshly allocated, bytes held for reuse, the cap. */
-  pool: { hits: number; misses: number; evictions: number; bytes: number; maxBytes: number };
+  /**
+   * Output buffers: small ones recycled from disposed tensors / freshly allocated, free bytes held for reuse
+   * (small buffers and free arena blocks), the cap on them; the arena of large outputs: its chunks' bytes,
+   * allocations that fit a free block / needed a new chunk, chunks dropped.
+   */
+  pool: {
+    hits: number;
+    misses: number;
+    evictions: number;
+    bytes: number;
+    maxBytes: number;
+    arena: { bytes: number; hits: number; misses: number; evictions: number };
+  };
 }
 
 /** Facts about the loaded addon. Throws like {@link registerNativeBackend} when it cannot be loaded. */
@@ -224,6 +236,12 @@ export function nativeInfo(): NativeInfo {
       evictions: pool?.evictions ?? 0,
       bytes: pool?.bytes ?? 0,
       maxBytes: pool?.maxBytes ?? 0,
+      arena: {
+        bytes: pool?.arena.capacity ?? 0,
+        hits: pool?.arena.hits ?? 0,
+        misses: pool?.arena.misses ?? 0,
+        evictions: pool?.arena.evictions ?? 0,
+      },
     },
   };
 }

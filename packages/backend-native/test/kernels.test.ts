@@ -540,13 +540,19 @@ describe('recycled output buffers never overwrite values that left the backend',
     tf.dispose([x, y, s, s2]);
   });
 
-  test('recycling happens', async () => {
+  test('recycling happens: small buffers by size, large outputs in the arena', async () => {
     await useBackend('native');
-    const x = tf.tensor(randomData(128 * 128, 52), [128, 128]);
+    const x = tf.tensor(randomData(64 * 64, 52), [64, 64]); // 16 KiB
     tf.relu6(x).dispose();
     const hits = nativeInfo().pool.hits;
     tf.relu6(x).dispose();
     expect(nativeInfo().pool.hits).toBe(hits + 1);
-    x.dispose();
+    const big = tf.tensor(randomData(128 * 128, 53), [128, 128]); // 64 KiB
+    tf.relu6(big).dispose();
+    const arena = nativeInfo().pool.arena;
+    tf.relu6(big).dispose();
+    expect(nativeInfo().pool.arena.hits).toBe(arena.hits + 1);
+    expect(nativeInfo().pool.arena.misses).toBe(arena.misses);
+    tf.dispose([x, big]);
   });
 });

@@ -82,13 +82,15 @@ export interface StepRecord {
   tfjsThreads?: number;
   /**
    * `native` backend, over the timed steps: oneDNN primitives found cached / created (convolutions counted
-   * per primitive, matmuls per shape), milliseconds creating them per step, and the output-buffer pool's hits.
+   * per primitive, matmuls per shape), milliseconds creating them per step, the share of output allocations
+   * served by recycled memory (small buffers and arena blocks), and the arena's bytes after the timed steps.
    */
   primitiveHits?: number;
   primitiveMisses?: number;
   primitiveHitRate?: number;
   primitiveCreateMsPerStep?: number;
   poolHitRate?: number;
+  arenaBytes?: number;
   /**
    * NetAug: (tiny MACs + mean augmented MACs) / tiny MACs, the step's arithmetic relative to the baseline's,
    * and msPerStep / (the same run's baseline msPerStep × macScale): 1 means a NetAug step costs exactly its
@@ -183,6 +185,7 @@ interface NativeCounters {
   createMs: number;
   poolHits: number;
   poolMisses: number;
+  arenaBytes?: number;
 }
 
 /** The native backend's cache counters (undefined on other backends). */
@@ -194,7 +197,7 @@ async function nativeCounters(tf: typeof tfTypes): Promise<NativeCounters | unde
       nativeInfo(): {
         convCache?: { hits: number; misses: number; createMs: number };
         matmulCache?: { hits: number; misses: number; createMs: number };
-        pool: { hits: number; misses: number };
+        pool: { hits: number; misses: number; arena?: { hits: number; misses: number; bytes: number } };
       };
     };
     const i = mod.nativeInfo();
@@ -203,8 +206,9 @@ async function nativeCounters(tf: typeof tfTypes): Promise<NativeCounters | unde
       hits: i.convCache.hits + i.matmulCache.hits,
       misses: i.convCache.misses + i.matmulCache.misses,
       createMs: i.convCache.createMs + i.matmulCache.createMs,
-      poolHits: i.pool.hits,
-      poolMisses: i.pool.misses,
+      poolHits: i.pool.hits + (i.pool.arena?.hits ?? 0),
+      poolMisses: i.pool.misses + (i.pool.arena?.misses ?? 0),
+      arenaBytes: i.pool.arena?.bytes,
     };
   } catch {
     return undefined;
@@ -224,6 +228,7 @@ function counterFields(a: NativeCounters | undefined, b: NativeCounters | undefi
     primitiveHitRate: hits + misses > 0 ? round(hits / (hits + misses), 4) : 1,
     primitiveCreateMsPerStep: round((b.createMs - a.createMs) / steps),
     poolHitRate: ph + pm > 0 ? round(ph / (ph + pm), 4) : 1,
+    ...(b.arenaBytes != null ? { arenaBytes: b.arenaBytes } : {}),
   };
 }
 
