@@ -125,6 +125,52 @@ describe('Arena', () => {
     expect(a.hits).toBeGreaterThan(1000);
     expect(a.evictions).toBeGreaterThan(0);
   });
+  test('NetAug-like steps (new widths every step, forward then backward lifetimes): after warm-up, no new chunks', () => {
+    // per step: each layer's activation (kept for the backward pass) and a temporary; then, from the last layer
+    // down, its gradient while the activation and the next layer's gradient are freed. Widths change every step.
+    const a = new Arena(8 * MB, 1024 * MB);
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const base = [96, 144, 144, 192, 192, 384, 384, 576, 960].map((c) => c * 28 * 28 * 4); // elements per layer
+    const widths = [1, 1.8, 2.6];
+    const expands = [1, 1.6, 2.2, 2.8];
+    let maxLive = 0;
+    let allocs = 0;
+    const missesAfter: number[] = [];
+    for (let step = 0; step < 60; step++) {
+      const w = widths[rand(3)];
+      const sizes = base.map((n) => Math.round((n * w * expands[rand(4)]) / 4) * 4);
+      let live = 0;
+      const acts: Float32Array[] = [];
+      for (const n of sizes) {
+        acts.push(a.alloc(n));
+        const t = a.alloc(n);
+        live += 8 * n;
+        maxLive = Math.max(maxLive, live);
+        a.release(t);
+        live -= 4 * n;
+        allocs += 2;
+      }
+      let next: Float32Array | undefined;
+      for (let l = sizes.length - 1; l >= 0; l--) {
+        const g = a.alloc(sizes[l]);
+        allocs++;
+        a.release(acts[l]);
+        if (next) a.release(next);
+        next = g;
+      }
+      a.release(next!);
+      missesAfter.push(a.misses);
+    }
+    expect(a.freeBytes).toBe(a.capacity); // everything released
+    expect(allocs).toBe(60 * 27);
+    // the chunks hold the largest step's live bytes with little waste, and stop growing after the first steps
+    expect(a.capacity).toBeLessThanOrEqual(1.5 * maxLive + 8 * MB);
+    expect(missesAfter[59] - missesAfter[19]).toBe(0);
+  });
 });
 
 describe('BufferPool', () => {
