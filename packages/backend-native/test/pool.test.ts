@@ -14,6 +14,15 @@ beforeAll(() => setupNative());
 const KB = 1024;
 const MB = 1024 * 1024;
 
+/** A seeded integer generator: rand(n) in [0, n). */
+function lcg(seed: number): (n: number) => number {
+  let s = seed;
+  return (n) => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s % n;
+  };
+}
+
 describe('Arena', () => {
   test('blocks are carved in order, 64-byte aligned; released neighbours merge back into one free block', () => {
     const a = new Arena(MB, 4 * MB);
@@ -73,11 +82,7 @@ describe('Arena', () => {
 
   test('random churn: live blocks never overlap, and free plus live bytes tile every chunk exactly', () => {
     const a = new Arena(256 * KB, 1 * MB);
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = lcg(12345);
     const live: Float32Array[] = [];
     for (let step = 0; step < 3000; step++) {
       if (live.length > 0 && rand(100) < 48) {
@@ -125,15 +130,12 @@ describe('Arena', () => {
     expect(a.hits).toBeGreaterThan(1000);
     expect(a.evictions).toBeGreaterThan(0);
   });
+
   test('NetAug-like steps (new widths every step, forward then backward lifetimes): after warm-up, no new chunks', () => {
     // per step: each layer's activation (kept for the backward pass) and a temporary; then, from the last layer
     // down, its gradient while the activation and the next layer's gradient are freed. Widths change every step.
     const a = new Arena(8 * MB, 1024 * MB);
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = lcg(7);
     const base = [96, 144, 144, 192, 192, 384, 384, 576, 960].map((c) => c * 28 * 28 * 4); // elements per layer
     const widths = [1, 1.8, 2.6];
     const expands = [1, 1.6, 2.2, 2.8];
