@@ -8,26 +8,13 @@
  * wall time): what is then still allocated is referenced, not garbage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@netaug/backend';
-import { createSupernet } from '@netaug/supernet';
-import { trainStep, createOptimizer, baseline, netaug, labelSmoothing, ensureGradients } from '@netaug/trainer';
-import { Rng } from '@netaug/core';
 import { nativeInfo } from '@netaug/backend-native';
 import { readFileSync } from 'node:fs';
+import { setupStep } from './step-setup.mjs';
 
 const [which = 'tiny', batchArg = '64', strat = 'netaug', warmArg = '10', stepsArg = '10'] = process.argv.slice(2);
-await initBackend({ prefer: 'native' });
-await ensureGradients();
 const B = Number(batchArg);
-const [model, H, C, width] = which === 'v2' ? ['mobilenetv2', 32, 3, 0.35] : ['mobilenetv2-tiny', 28, 1, undefined];
-const net = createSupernet(model, { numClasses: 10, inputShape: [H, H, C], smallInput: true, width, seed: 1, tinyOnly: strat !== 'netaug' });
-const rngData = new Rng(7);
-const images = new Float32Array(B * H * H * C).map(() => rngData.uniform());
-const batch = { images, labels: Int32Array.from({ length: B }, (_, i) => i % 10), shape: [B, H, H, C] };
-const opt = createOptimizer({ type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 }, net.variables().filter((v) => v.trainable));
-const rng = new Rng(0);
-const strategies = strat === 'netaug' ? [netaug({ epochs: 10 }), labelSmoothing(0.1)] : [baseline(), labelSmoothing(0.1)];
-const step = (i) => trainStep({ supernet: net, strategies, batch, epoch: 0, step: i, rng }, opt, 0.01);
+const { model, step } = await setupStep(which, B, strat);
 let rssPeak = 0;
 const peak = { arrayBuffers: 0, tensors: 0, pooled: 0 };
 const rows = [];
