@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetAugError } from '@netaug/core';
@@ -7,7 +16,8 @@ import { loadRunData } from '../src/run/build-data';
 import { parseRunConfig } from '../src/run/run-config';
 import { canonicalRun, runHash, type RunEnvironment } from '../src/run/run-hash';
 import { buildStudy } from '../src/study/spec';
-import { planCells } from '../src/study/cells';
+import { cellStates, planCells } from '../src/study/cells';
+import { syncRecords } from '../src/study/records';
 import { incompleteBeta, pairedTest, tCdf, tQuantile, verdict } from '../src/study/stats';
 import type { StudyResults } from '../src/study/report';
 import { capture } from './capture';
@@ -257,11 +267,13 @@ describe('class selection', () => {
 describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hundred images)', () => {
   const file = join(tmp, 'tiny.yaml');
   const out = join(tmp, 'tiny-out');
+  const records = join(tmp, 'tiny-records');
   writeFileSync(
     file,
     [
       'name: tiny',
       `out: ${out}`,
+      `records: ${records}`,
       'base: { model: mobilenetv2-tiny, data: fashion-mnist, subset: 300, valSplit: 100, testSubset: 200,',
       '  epochs: 1, batch: 50, lr: 0.05, bnImages: 100, backend: wasm }',
       'seeds: [0, 1]',
@@ -357,5 +369,98 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
     expect(await runCli(['study', file, '--status', '--json'], s.io)).toBe(0);
     const st = JSON.parse(s.out);
     expect(st.cells.map((x: { status: string }) => x.status)).toEqual(['done', 'done', 'done', 'done']);
+  });
+
+  it('records: each finished cell is recorded (config, summary, metrics; no weights), byte for byte', () => {
+    for (const cell of results.cells) {
+      const dir = join(records, `${cell.id}-${cell.hash.slice(0, 10)}`);
+      expect(readdirSync(dir).sort()).toEqual(['config.json', 'metrics.jsonl', 'summary.json']);
+      for (const f of ['config.json', 'metrics.jsonl', 'summary.json'])
+        expect(readFileSync(join(dir, f))).toEqual(readFileSync(join(cell.runDir, f)));
+    }
+    expect(JSON.parse(readFileSync(join(records, 'settings.json'), 'utf8'))).toEqual({
+      parallel: 2,
+      nativeThreads: 1,
+    });
+  });
+
+  it('a clone without the run folders: the records give the same report, --status says done, nothing is trained', async () => {
+    renameSync(out, `${out}.away`);
+    try {
+      const s = capture();
+      expect(await runCli(['study', file, '--status', '--json'], s.io)).toBe(0);
+      const st = JSON.parse(s.out);
+      expect(st.cells.map((x: { status: string }) => x.status)).toEqual(['done', 'done', 'done', 'done']);
+      const c = capture();
+      expect(await runCli(['study', file, '--json'], c.io)).toBe(0);
+      expect(c.err).toMatch(/4 cells, 4 done, 0 failed before, 0 to train/);
+      const again = JSON.parse(c.out) as StudyResults;
+      expect(again.cells.map((x) => x.metric)).toEqual(results.cells.map((x) => x.metric));
+      expect(again.cells.map((x) => x.fitGap)).toEqual(results.cells.map((x) => x.fitGap));
+      expect(again.comparisons[0].ci95).toEqual(results.comparisons[0].ci95);
+      expect(again.cells.every((x) => x.runDir.startsWith(records))).toBe(true);
+      expect(readdirSync(join(out, 'runs'))).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      renameSync(`${out}.away`, out);
+    }
+  });
+});
+
+describe('study records of dependent cells', () => {
+  // run folders written by hand (the files a finished run has): what is recorded, and when a model is kept
+  const out = join(tmp, 'dep-out');
+  const records = join(tmp, 'dep-records');
+  const spec = {
+    name: 'dep',
+    out,
+    records,
+    base: { model: 'mobilenetv2-tiny', data: 'fashion-mnist', epochs: 1, subset: 100, backend: 'cpu' },
+    seeds: [0],
+    arms: {
+      pre: { config: { strategy: 'baseline', onlyClasses: [0, 1, 2, 3, 4] } },
+      ft: { config: { strategy: 'baseline', onlyClasses: [5, 6, 7, 8, 9], init: '${pre}' }, after: ['pre'] },
+    },
+    compare: [],
+  };
+  const finish = (dir: string, hash: string) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ meta: { hash } }));
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ epochs: 1, seconds: 1, final: {} }));
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"epoch":0,"train":{"top1":0.5,"loss":1},"seconds":1}\n');
+    writeFileSync(join(dir, 'model.nair'), 'weights');
+    writeFileSync(join(dir, 'checkpoint.bin'), 'state');
+  };
+
+  it('a pretraining record keeps model.nair until its fine-tuning cell is recorded; dependents then plan from it', async () => {
+    const study = buildStudy(spec);
+    const [pre, ft] = await planCells(study);
+    finish(pre.runDir, pre.hash);
+    expect(syncRecords(study, cellStates([pre, ft], out, records))).toEqual(['pre-s0']);
+    const preRec = join(records, `pre-s0-${pre.hash.slice(0, 10)}`);
+    expect(readdirSync(preRec).sort()).toEqual([
+      'config.json',
+      'metrics.jsonl',
+      'model.nair',
+      'summary.json',
+    ]);
+    // the run folders gone (a fresh clone): the pretraining cell is done from its record, and the fine-tuning
+    // cell starts from the record's model, with the same hash as before
+    rmSync(out, { recursive: true, force: true });
+    const [pre2, ft2] = await planCells(buildStudy(spec));
+    expect(pre2.runDir).toBe(preRec);
+    expect(ft2.config.init).toBe(preRec);
+    expect(ft2.hash).toBe(ft.hash);
+    expect(cellStates([pre2, ft2], out, records).map((s) => s.status)).toEqual(['done', 'pending']);
+    // the fine-tuning cell finishes: recorded, and the pretraining model is no longer kept
+    finish(ft2.runDir, ft2.hash);
+    expect(syncRecords(study, cellStates([pre2, ft2], out, records))).toEqual(['ft-s0']);
+    expect(readdirSync(preRec).sort()).toEqual(['config.json', 'metrics.jsonl', 'summary.json']);
+    // a run folder with another hash under the cell's name is not recorded
+    rmSync(out, { recursive: true, force: true });
+    const bad = buildStudy({ ...spec, records: join(tmp, 'dep-records-2') });
+    const [p3, f3] = await planCells(bad);
+    finish(p3.runDir, 'f'.repeat(64));
+    expect(syncRecords(bad, cellStates([p3, f3], out, bad.records))).toEqual([]);
   });
 });

@@ -57,6 +57,10 @@ covers every setting that changes the result (backend and thread count included)
 hash is reused, an interrupted one resumes from its last checkpoint, so re-running the command continues the
 study. Thread counts are part of the hash: keep --parallel / --native-threads the same for one study.
 
+With \`records: <folder>\` in the study file, each finished cell's config, summary and metrics are also copied to
+<folder>/<cell>-<hash> (tens of KB; commit them): a recorded cell counts as done without its run folder, so a
+fresh clone reports the study and trains only what is not recorded.
+
 With --queue, the study's out folder must be on storage every worker sees, at the same path. Guide:
 docs/guides/distributed.md.
 
@@ -75,7 +79,10 @@ Examples:
       const q = await queueUrl(flags.queue);
       const study = readStudyFile(file);
       // workers on other machines see the study's folder at the same (absolute) path
-      if (q) study.out = resolve(study.out);
+      if (q) {
+        study.out = resolve(study.out);
+        if (study.records) study.records = resolve(study.records);
+      }
       // --status and --report-only place cells as the last run of the study did (thread counts change hashes)
       const last = flags.parallel || flags.nativeThreads ? undefined : readStudySettings(study);
       const parallel = flags.parallel ?? last?.parallel ?? 1;
@@ -84,7 +91,7 @@ Examples:
       const log = (s: string) => io.err(s + '\n');
 
       if (flags.status) {
-        const states = cellStates(cells, study.out);
+        const states = cellStates(cells, study.out, study.records);
         const jobs = q
           ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name, log)
           : undefined;

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFileAtomicSync } from '@netaug/core/node';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { nativeThreadsFor, resolveDataIdentity, runHash, type RunEnvironment } from '../run/run-hash';
 import type { RunConfig } from '../run/run-config';
 import { liveLock, type RunLock } from '../run/run-folder';
+import { recordsByHash } from './records';
 import type { Cell, Study } from './spec';
 
 /** A cell with its place: the run's hash and folder. */
@@ -73,6 +74,7 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
       const m = /-([0-9a-f]{10})$/.exec(name);
       if (m && !existing.has(m[1])) existing.set(m[1], join(root, name));
     }
+  const finished = finishedByHash(study.out, study.records);
   for (const cell of study.cells) {
     let config = substitute(cell.config, cell, dirs);
     if (config.nativeThreads == null && o.nativeThreads != null)
@@ -107,8 +109,11 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
     };
     // a folder of the same run under another cell's name (a study sharing this out folder) is this cell's folder:
     // the run is trained once, and its lock keeps two studies from training it at the same time
+    // a finished run (its folder, else its record) is the cell's folder: a dependent cell's `${arm}` names it
     const runDir =
-      existing.get(hash.slice(0, 10)) ?? join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
+      finished.get(hash) ??
+      existing.get(hash.slice(0, 10)) ??
+      join(study.out, 'runs', `${cell.id}-${hash.slice(0, 10)}`);
     dirs.set(cell.id, runDir);
     hashes.set(runDir, hash);
     planned.push({ ...cell, config: { ...config, out: runDir }, hash, runDir, env });
@@ -129,10 +134,13 @@ export function folderHash(dir: string): string | undefined {
   return readJson<{ meta?: { hash?: string } }>(join(dir, 'config.json'))?.meta?.hash;
 }
 
-/** Finished run folders under `<out>/runs` by hash (a finished run counts wherever it is). */
-export function finishedByHash(out: string): Map<string, string> {
+/**
+ * Finished run folders under `<out>/runs` by hash (a finished run counts wherever it is), and the study's records
+ * ({@link recordsByHash}) of runs whose folders are not here.
+ */
+export function finishedByHash(out: string, records?: string): Map<string, string> {
   const root = join(out, 'runs');
-  const map = new Map<string, string>();
+  const map = recordsByHash(records);
   if (!existsSync(root)) return map;
   for (const name of readdirSync(root)) {
     const dir = join(root, name);
@@ -143,9 +151,9 @@ export function finishedByHash(out: string): Map<string, string> {
   return map;
 }
 
-/** Where every cell of a study stands, read from the run folders. */
-export function cellStates(cells: PlannedCell[], out: string): CellState[] {
-  const finished = finishedByHash(out);
+/** Where every cell of a study stands, read from the run folders (and the study's records). */
+export function cellStates(cells: PlannedCell[], out: string, records?: string): CellState[] {
+  const finished = finishedByHash(out, records);
   return cells.map((c) => {
     const dir = finished.get(c.hash) ?? c.runDir;
     const cell = dir === c.runDir ? c : { ...c, runDir: dir };
@@ -190,18 +198,32 @@ export function estimateSecondsLeft(states: CellState[], slots: number): number 
   return total / Math.max(1, slots);
 }
 
-/** How a study was last run here (`<out>/<name>.settings.json`): --status and reports place cells the same way. */
+/**
+ * How a study was last run here (`<out>/<name>.settings.json`, and `settings.json` in its records folder for
+ * clones without the out folder): --status and reports place cells the same way.
+ */
 export interface StudySettings {
   parallel: number;
   nativeThreads?: number;
 }
 
-const settingsFile = (study: Study) => join(study.out, `${study.name}.settings.json`);
+const settingsFiles = (study: Study) => [
+  join(study.out, `${study.name}.settings.json`),
+  ...(study.records ? [join(study.records, 'settings.json')] : []),
+];
 
 export function readStudySettings(study: Study): StudySettings | undefined {
-  return readJson<StudySettings>(settingsFile(study));
+  for (const f of settingsFiles(study)) {
+    const s = readJson<StudySettings>(f);
+    if (s) return s;
+  }
+  return undefined;
 }
 
 export function writeStudySettings(study: Study, s: StudySettings): void {
-  writeFileAtomicSync(settingsFile(study), JSON.stringify(s, null, 2) + '\n');
+  const bytes = JSON.stringify(s, null, 2) + '\n';
+  for (const f of settingsFiles(study)) {
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileAtomicSync(f, bytes);
+  }
 }

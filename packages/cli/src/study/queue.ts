@@ -26,6 +26,8 @@ interface StoredStudy {
   name: string;
   file?: string;
   out: string;
+  /** The records folder, absolute like `out` (workers may run elsewhere). */
+  records?: string;
   spec: unknown;
   cells: PlannedCell[];
 }
@@ -46,9 +48,16 @@ export async function enqueueStudy(
   o: { queueName: string; retryFailed?: boolean; log: (line: string) => void },
 ): Promise<{ added: string[]; existing: string[]; skippedDone: string[]; retried: string[] }> {
   const { enqueueCells } = await import('@netaug/queue');
-  const stored: StoredStudy = { name: study.name, file: study.file, out: study.out, spec: study.spec, cells };
+  const stored: StoredStudy = {
+    name: study.name,
+    file: study.file,
+    out: study.out,
+    ...(study.records ? { records: study.records } : {}),
+    spec: study.spec,
+    cells,
+  };
   writeFileAtomicSync(storedFile(study.out, study.name), JSON.stringify(stored, null, 2) + '\n');
-  const finished = finishedByHash(study.out);
+  const finished = finishedByHash(study.out, study.records);
   return enqueueCells(
     q,
     o.queueName,
@@ -92,7 +101,7 @@ export async function waitForStudy(
   for (;;) {
     // Redis down: waits with backoff and says so (the jobs are in its append-only file)
     const jobs = await studyJobs(q, o.queueName, study.name, (m) => o.log(`netaug study: ${m}`));
-    const states = cellStates(cells, study.out);
+    const states = cellStates(cells, study.out, study.records);
     let open = 0;
     const failed: string[] = [];
     for (const s of states) {
@@ -219,9 +228,14 @@ export async function reportIfComplete(
   log: (line: string) => void,
 ): Promise<boolean> {
   const stored = JSON.parse(readFileSync(storedFile(out, name), 'utf8')) as StoredStudy;
-  const states = cellStates(stored.cells, out);
+  const states = cellStates(stored.cells, out, stored.records);
   if (states.some((s) => s.status !== 'done')) return false;
-  const study = buildStudy(stored.spec, { file: stored.file, name: stored.name, out: stored.out });
+  const study = buildStudy(stored.spec, {
+    file: stored.file,
+    name: stored.name,
+    out: stored.out,
+    records: stored.records,
+  });
   const { writeStudyReport } = await import('./report');
   const r = await writeStudyReport(study, stored.cells);
   log(`netaug: study ${name} is complete; report: ${join(r.dir, 'report.md')}`);

@@ -4,6 +4,7 @@ import { writeFilesAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
 import { cellStates, type PlannedCell } from './cells';
 import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
+import { syncRecords } from './records';
 import type { Study } from './spec';
 
 /** One finished cell as the report sees it. */
@@ -217,7 +218,9 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
   L.push(
     `Generated ${r.generated} from ${r.cells.length} finished cell(s) of ${study.cells.length}` +
       (r.file ? ` (study file \`${r.file}\`)` : '') +
-      `; run folders under \`${study.out}/runs\`. Metric compared: \`${r.metric}\`` +
+      `; run folders under \`${study.out}/runs\`` +
+      (study.records ? `, records of the finished cells in \`${study.records}\`` : '') +
+      `. Metric compared: \`${r.metric}\`` +
       ` (${r.higherIsBetter ? 'higher' : 'lower'} is better). Seeds fixed in the study file: ${study.spec.seeds.join(', ')}.`,
     '',
   );
@@ -459,13 +462,17 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   return out;
 }
 
-/** Builds a study's report from its finished run folders: `report.md`, `results.json`, plots. */
+/**
+ * Builds a study's report from its finished run folders (and records): `report.md`, `results.json`, plots. With
+ * `records:`, finished cells not recorded yet are recorded first ({@link syncRecords}).
+ */
 export async function writeStudyReport(
   study: Study,
   cells: PlannedCell[],
   dir = join(study.out, 'reports', study.name),
 ): Promise<{ dir: string; results: StudyResults; markdown: string }> {
-  const states = cellStates(cells, study.out);
+  const states = cellStates(cells, study.out, study.records);
+  syncRecords(study, states);
   const done = states.filter((s) => s.status === 'done');
   const finished = done.map((s) => readCellResult(s.cell, study.spec.metric));
   const results: StudyResults = {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isNetAugError } from '@netaug/core';
 import { trainInChild } from './child';
 import { cellStates, estimateSecondsLeft, type CellState, type PlannedCell } from './cells';
+import { syncRecords } from './records';
 import type { Study } from './spec';
 
 /** Options of {@link runStudy}. */
@@ -45,7 +46,7 @@ export async function runStudy(
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const parallel = Math.max(1, o.parallel ?? 1);
   mkdirSync(join(study.out, 'runs'), { recursive: true });
-  const initial = cellStates(cells, study.out);
+  const initial = cellStates(cells, study.out, study.records);
   const byId = new Map(initial.map((s) => [s.cell.id, s]));
   const done = new Set(initial.filter((s) => s.status === 'done').map((s) => s.cell.id));
   const failed = new Set<string>();
@@ -70,7 +71,7 @@ export async function runStudy(
   const ready = (c: PlannedCell) => c.after.every((d) => done.has(d));
   const pending = [...todo];
   const progressLine = () => {
-    const states = cellStates(cells, study.out);
+    const states = cellStates(cells, study.out, study.records);
     const left = estimateSecondsLeft(states, parallel);
     return `${done.size}/${cells.length} done` + (left != null ? `, about ${formatDuration(left)} left` : '');
   };
@@ -98,6 +99,7 @@ export async function runStudy(
       }
       done.add(c.id);
       trained.push(c.id);
+      syncRecords(study, cellStates(cells, study.out, study.records));
       log(`netaug study: ${c.id} finished${summaryLine(c.runDir)}; ${progressLine()}`);
     } catch (e) {
       failed.add(c.id);
@@ -143,7 +145,7 @@ export async function runStudy(
     };
     tick();
   });
-  const finalStates = cellStates(cells, study.out);
+  const finalStates = cellStates(cells, study.out, study.records);
   return { cells: finalStates, trained, failed: [...failed] };
 }
 

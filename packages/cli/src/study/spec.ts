@@ -20,6 +20,12 @@ export const studySchema = z
     description: z.string().optional(),
     /** Folder of the study's runs and report (default `runs/studies/<name>`; relative to the working folder). */
     out: z.string().min(1).optional(),
+    /**
+     * Folder of the finished cells' records (relative to the working folder; e.g. `studies/records/<name>`):
+     * config, summary and per-epoch metrics of each, small enough to commit, so that a clone without the run
+     * folders reports the study and trains only what is not recorded. Default: none.
+     */
+    records: z.string().min(1).optional(),
     /** The run config every cell starts from: the keys of `netaug train --config`, plus `preset`. */
     base: overrides.default({}),
     /** Seeds, fixed in advance. */
@@ -104,6 +110,8 @@ export interface Study {
   /** The study file (absent for studies built in memory, e.g. by `netaug compare`). */
   file?: string;
   out: string;
+  /** The records folder (`records:`), if any. */
+  records?: string;
   cells: Cell[];
 }
 
@@ -130,7 +138,10 @@ export function readStudyFile(file: string): Study {
 }
 
 /** Validates a study spec and expands it into cells (each cell's run config validated). */
-export function buildStudy(raw: unknown, o: { file?: string; name?: string; out?: string } = {}): Study {
+export function buildStudy(
+  raw: unknown,
+  o: { file?: string; name?: string; out?: string; records?: string } = {},
+): Study {
   const where = o.file ?? 'study';
   const r = studySchema.safeParse(raw);
   if (!r.success) {
@@ -222,7 +233,8 @@ export function buildStudy(raw: unknown, o: { file?: string; name?: string; out?
     for (const dep of c.after)
       if (!ids.has(dep)) throw bad(`cell ${c.id} runs after '${dep}', which the study does not have`);
   const out = o.out ?? spec.out ?? join('runs', 'studies', slug(name));
-  return { spec, name, file: o.file, out, cells: order(cells, where) };
+  const records = o.records ?? spec.records;
+  return { spec, name, file: o.file, out, ...(records ? { records } : {}), cells: order(cells, where) };
 }
 
 /** Cells in an order where every cell comes after the cells it waits for (stable otherwise). */
