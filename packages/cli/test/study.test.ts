@@ -18,6 +18,7 @@ import { canonicalRun, runHash, type RunEnvironment } from '../src/run/run-hash'
 import { buildStudy } from '../src/study/spec';
 import { cellStates, planCells } from '../src/study/cells';
 import { syncRecords } from '../src/study/records';
+import { matchesCell } from '../src/study/runner';
 import { incompleteBeta, pairedTest, tCdf, tQuantile, verdict } from '../src/study/stats';
 import type { StudyResults } from '../src/study/report';
 import { capture } from './capture';
@@ -404,6 +405,43 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
       rmSync(out, { recursive: true, force: true });
       renameSync(`${out}.away`, out);
     }
+  });
+});
+
+describe('netaug study --cells', () => {
+  it('matches ids with * as any text, the rest literally', () => {
+    expect(matchesCell('netaug-rrc-flip-s0', ['netaug-*'])).toBe(true);
+    expect(matchesCell('baseline-4x-rrc-flip-s1', ['baseline-*-s1'])).toBe(true);
+    expect(matchesCell('baseline-s1', ['baseline-s'])).toBe(false);
+    expect(matchesCell('baseline-s1', ['baseline.s1'])).toBe(false);
+    expect(matchesCell('baseline-s1', ['x', 'baseline-s1'])).toBe(true);
+  });
+
+  it('trains only the matching cells; a pattern matching nothing is an error listing the cells', async () => {
+    const file = join(tmp, 'some.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: some',
+        `out: ${join(tmp, 'some-out')}`,
+        'base: { model: mobilenetv2-tiny, data: fashion-mnist, subset: 200, valSplit: 50, testSubset: 100,',
+        '  epochs: 1, batch: 50, lr: 0.05, bnImages: 50, backend: cpu }',
+        'seeds: [0, 1]',
+        'arms: { baseline: { config: { strategy: baseline } } }',
+        'compare: []',
+      ].join('\n'),
+    );
+    const bad = capture();
+    expect(await runCli(['study', file, '--cells', 'netaug-*'], bad.io)).not.toBe(0);
+    expect(bad.err).toMatch(
+      /--cells: no cell of some matches 'netaug-\*' \(its cells: baseline-s0, baseline-s1\)/,
+    );
+    const c = capture();
+    expect(await runCli(['study', file, '--cells', 'baseline-s1', '--json'], c.io)).toBe(0);
+    expect(c.err).toMatch(/2 cells, 0 done, 0 failed before, 1 to train \(--cells baseline-s1\)/);
+    const r = JSON.parse(c.out) as StudyResults;
+    expect(r.cells.map((x) => x.id)).toEqual(['baseline-s1']);
+    expect(r.unfinished).toEqual([{ id: 'baseline-s0', status: 'pending' }]);
   });
 });
 

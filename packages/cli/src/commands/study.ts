@@ -11,6 +11,7 @@ interface StudyFlags {
   parallel?: number;
   nativeThreads?: number;
   retryFailed?: boolean;
+  cells?: string[];
   queue?: string;
   queueName: string;
   wait: boolean;
@@ -41,6 +42,15 @@ export function registerStudy(program: Command, io: Output): void {
       parsePositiveInt('--native-threads'),
     )
     .option('--retry-failed', 'train cells that failed before again')
+    .option(
+      '--cells <patterns>',
+      "train only the cells whose ids match these comma-separated patterns ('*' matches any text, e.g. 'netaug-*,baseline-s0'); the report covers every finished cell",
+      (v: string) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+    )
     .option(
       '--queue <url>',
       'put the cells on a job queue (redis://[:password@]host:port, rediss:// for TLS; also NETAUG_QUEUE_URL) for `netaug worker` processes on any machine',
@@ -149,6 +159,17 @@ Examples:
         return;
       }
 
+      if (flags.cells) {
+        if (q)
+          throw new UsageError('--cells selects cells trained here; with --queue every cell is enqueued');
+        const { matchesCell } = await import('../study/runner');
+        const unmatched = flags.cells.filter((p) => !cells.some((c) => matchesCell(c.id, [p])));
+        if (unmatched.length)
+          throw new UsageError(
+            `--cells: no cell of ${study.name} matches ${unmatched.map((p) => `'${p}'`).join(', ')} ` +
+              `(its cells: ${cells.map((c) => c.id).join(', ')})`,
+          );
+      }
       let failed: string[] = [];
       if (q && !flags.reportOnly) {
         const { enqueueStudy, waitForStudy } = await import('../study/queue');
@@ -171,6 +192,7 @@ Examples:
             parallel,
             retryFailed: flags.retryFailed,
             plainProgress: flags.plain,
+            cells: flags.cells,
             log,
           })
         ).failed;

@@ -21,6 +21,23 @@ export interface RunStudyOptions {
   log?: (line: string) => void;
   /** Per-epoch progress lines of in-process cells (default: none). */
   plainProgress?: boolean;
+  /**
+   * Train only the cells whose ids match one of these patterns (`*` matches any text), e.g. to fit the cells
+   * into the hours a machine is available; the others are left as they are. Default: every cell.
+   */
+  cells?: string[];
+}
+
+/** Does a cell id match one of the patterns (`*` = any text, the rest literal)? */
+export function matchesCell(id: string, patterns: string[]): boolean {
+  return patterns.some((p) =>
+    new RegExp(
+      `^${p
+        .split('*')
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(id),
+  );
 }
 
 export interface RunStudyResult {
@@ -55,10 +72,14 @@ export async function runStudy(
     if (s.status === 'failed' && !o.retryFailed) failed.add(s.cell.id);
     if (s.status === 'failed' && o.retryFailed) rmSync(failedFile(s.cell.runDir), { force: true });
   }
-  const todo = initial.filter((s) => s.status !== 'done' && !failed.has(s.cell.id)).map((s) => s.cell);
+  const selected = (c: PlannedCell) => !o.cells || matchesCell(c.id, o.cells);
+  const todo = initial
+    .filter((s) => s.status !== 'done' && !failed.has(s.cell.id) && selected(s.cell))
+    .map((s) => s.cell);
   log(
     `netaug study ${study.name}: ${cells.length} cells, ${done.size} done, ${failed.size} failed before, ` +
       `${todo.length} to train` +
+      (o.cells ? ` (--cells ${o.cells.join(',')})` : '') +
       (parallel > 1 ? ` in ${parallel} processes` : '') +
       (cells[0]?.env.threads && cells[0].env.backend === 'native'
         ? ` (${cells[0].env.threads} native threads each)`
