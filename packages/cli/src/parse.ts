@@ -10,6 +10,16 @@ export function parsePositiveInt(flag: string) {
   };
 }
 
+/** Parses a non-negative integer flag value (a seed, an index) or throws a UsageError naming the flag. */
+export function parseNonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UsageError(`${flag} must be a non-negative integer, got '${value}'`);
+    return n;
+  };
+}
+
 /** Parses a positive number flag value or throws a UsageError naming the flag. */
 export function parsePositiveNumber(flag: string) {
   return (value: string): number => {

@@ -186,3 +186,51 @@ describe('netaug data inspect on detection data', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('netaug data scenes', () => {
+  const bin = join(__dirname, '..', 'dist', 'bin.js');
+  const run = (args: string[]) =>
+    require('node:child_process').spawnSync(process.execPath, [bin, 'data', ...args], {
+      encoding: 'utf8',
+    }) as { status: number; stdout: string; stderr: string };
+
+  it("with the embedded scenes' options it writes them byte for byte; the printed --data loads them", () => {
+    const out = join(tmp, 'gen');
+    const r = run(['scenes', out, '--train', '200', '--test', '100', '--seed', '2026', '--json']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.train.scenes, j.train.boxes, j.test.scenes, j.test.boxes]).toEqual([200, 660, 100, 345]);
+    for (const split of ['train', 'test']) {
+      const mine = readFileSync(join(out, split, 'annotations.json'));
+      expect(mine.equals(readFileSync(join(EMBEDDED_SCENES_DIR, split, 'annotations.json')))).toBe(true);
+      const json = JSON.parse(mine.toString('utf8')) as CocoJson;
+      for (const im of json.images.filter((_, i) => i % 25 === 0))
+        expect(
+          readFileSync(join(out, split, im.file_name)).equals(
+            readFileSync(join(EMBEDDED_SCENES_DIR, split, im.file_name)),
+          ),
+        ).toBe(true);
+    }
+    const inspect = run(['inspect', j.data, '--json']);
+    expect(inspect.status).toBe(0);
+    expect(JSON.parse(inspect.stdout).splits.test.boxes).toBe(345);
+  });
+
+  it('another seed gives other scenes; bad options are one-line errors', () => {
+    const r = run(['scenes', join(tmp, 'gen2'), '--train', '3', '--test', '2', '--seed', '5']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/netaug train --task detect --data coco:.*gen2\/train\/annotations\.json,/);
+    const a = readFileSync(join(tmp, 'gen2', 'train', 'annotations.json'), 'utf8');
+    expect(a).not.toBe(readFileSync(join(EMBEDDED_SCENES_DIR, 'train', 'annotations.json'), 'utf8'));
+    for (const [args, re] of [
+      [['--channels', '2'], /--channels must be 1 or 3, got 2/],
+      [['--seed', '-1'], /--seed must be a non-negative integer, got '-1'/],
+      [['--train', '0'], /--train must be a positive integer, got '0'/],
+    ] as [string[], RegExp][]) {
+      const bad = run(['scenes', join(tmp, 'gen3'), ...args]);
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(re);
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
