@@ -141,6 +141,21 @@ describe('loadDetectRunData', () => {
     expect(detectDataIdentity('scenes')).toBe('scenes@embedded');
     expect(detectDataIdentity('voc:rel/dir')).toBe(`voc:${join(process.cwd(), 'rel/dir')}`);
   });
+
+  it("COCO data is identified by its annotation files' sha256: the same files anywhere are the same data", () => {
+    const train = join(EMBEDDED_SCENES_DIR, 'train', 'annotations.json');
+    const test = join(EMBEDDED_SCENES_DIR, 'test', 'annotations.json');
+    const sha = (f: string) =>
+      require('node:crypto').createHash('sha256').update(readFileSync(f)).digest('hex');
+    expect(detectDataIdentity(`coco:${train},${test}`)).toBe(`coco:sha256:${sha(train)},sha256:${sha(test)}`);
+    const copy = join(tmp, 'copy.json');
+    copyFileSync(train, copy);
+    expect(detectDataIdentity(`coco:${copy}`)).toBe(detectDataIdentity(`coco:${train}`));
+    // one box moved by a pixel
+    writeFileSync(copy, readFileSync(train, 'utf8').replace('"bbox": [29, 7,', '"bbox": [28, 7,'));
+    expect(readFileSync(copy, 'utf8')).not.toBe(readFileSync(train, 'utf8'));
+    expect(detectDataIdentity(`coco:${copy}`)).not.toBe(detectDataIdentity(`coco:${train}`));
+  });
 });
 
 describe('netaug data inspect on detection data', () => {

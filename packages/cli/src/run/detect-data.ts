@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NetAugError, Rng } from '@netaug/core';
 import type { DetectionDataset } from '@netaug/detection';
@@ -34,13 +35,25 @@ export function parseDetectData(data: string): DetectDataSpec {
   return { kind: kind as 'voc' | 'yolo', dir: rest };
 }
 
-/** The data's identity in a run's hash: `scenes@embedded`, or the kind with the absolute path(s). */
+/**
+ * The data's identity in a run's hash: `scenes@embedded`; for COCO the sha256 of each annotation file (the same
+ * annotations anywhere are the same data, so a study's records hold on another machine or checkout; generated
+ * scenes record their generator options in the file); for VOC and YOLO folders the absolute path.
+ */
 export function detectDataIdentity(data: string): string {
   const s = parseDetectData(data);
   if (s.kind === 'scenes') return 'scenes@embedded';
-  if (s.kind === 'coco')
-    return `coco:${[s.train, ...(s.test ? [s.test] : [])].map((p) => resolve(p)).join(',')}`;
+  if (s.kind === 'coco') return `coco:${[s.train, ...(s.test ? [s.test] : [])].map(fileIdentity).join(',')}`;
   return `${s.kind}:${resolve(s.dir)}`;
+}
+
+/** `sha256:<hex>` of a file's bytes, or its absolute path when it cannot be read (the run then fails naming it). */
+function fileIdentity(file: string): string {
+  try {
+    return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  } catch {
+    return resolve(file);
+  }
 }
 
 /** The images `indices` of `ds`, in that order. */
