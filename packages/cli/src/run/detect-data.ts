@@ -47,13 +47,13 @@ export function detectDataIdentity(data: string): string {
   return `${s.kind}:${resolve(s.dir)}`;
 }
 
-/** `sha256:<hex>` of a file's bytes, or its absolute path when it cannot be read (the run then fails naming it). */
+/** `sha256:<hex>` of a file's bytes; a missing file is the COCO reader's DATA_NOT_FOUND error. */
 function fileIdentity(file: string): string {
-  try {
-    return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
-  } catch {
-    return resolve(file);
-  }
+  if (!existsSync(file))
+    throw new NetAugError('DATA_NOT_FOUND', `COCO annotation file '${file}' does not exist`, {
+      hint: 'check the path of --data coco:<train.json>[,<test.json>] (generated scenes: netaug data scenes <folder>)',
+    });
+  return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 }
 
 /** The images `indices` of `ds`, in that order. */
