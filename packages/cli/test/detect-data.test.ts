@@ -234,7 +234,9 @@ describe('netaug data scenes', () => {
   it('another seed gives other scenes; bad options are one-line errors', () => {
     const r = run(['scenes', join(tmp, 'gen2'), '--train', '3', '--test', '2', '--seed', '5']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/netaug train --task detect --data coco:.*gen2\/train\/annotations\.json,/);
+    expect(r.stdout).toMatch(
+      /netaug train --task detect --data coco:.*gen2\/train\/annotations\.json,.*gen2\/test\/annotations\.json --channels 1\n/,
+    );
     const a = readFileSync(join(tmp, 'gen2', 'train', 'annotations.json'), 'utf8');
     expect(a).not.toBe(readFileSync(join(EMBEDDED_SCENES_DIR, 'train', 'annotations.json'), 'utf8'));
     for (const [args, re] of [

@@ -111,7 +111,7 @@ same options give the same bytes. The embedded scenes (--data scenes) are --trai
 
 Examples:
   $ netaug data scenes ./scenes --train 4000 --test 500
-  $ netaug train --task detect --data coco:./scenes/train/annotations.json,./scenes/test/annotations.json --val-split 400`,
+  $ netaug train --task detect --data coco:./scenes/train/annotations.json,./scenes/test/annotations.json --channels 1 --val-split 400`,
     )
     .action(async (out: string, flags: ScenesFlags) => {
       const { UsageError } = await import('../errors');
@@ -146,8 +146,10 @@ Examples:
           );
       }
       const data = `coco:${join(out, 'train', 'annotations.json')},${join(out, 'test', 'annotations.json')}`;
-      if (flags.json) io.out(JSON.stringify({ ...written, data }, null, 2) + '\n');
-      else io.out(`train on it with: netaug train --task detect --data ${data}\n`);
+      // COCO data is read as RGB unless told: grayscale scenes say so
+      const args = `--data ${data} --channels ${flags.channels}`;
+      if (flags.json) io.out(JSON.stringify({ ...written, data, channels: flags.channels }, null, 2) + '\n');
+      else io.out(`train on it with: netaug train --task detect ${args}\n`);
     });
 }
 
