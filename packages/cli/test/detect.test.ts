@@ -152,6 +152,10 @@ describe('netaug train --task detect / eval / export', () => {
     expect(o.verifiedImages).toBe(8);
     expect(o.maxAbsDiff).toBeLessThan(1e-4);
     expect(o.vocMAP).toBeCloseTo(o.tfjsVocMAP, 6);
+    // the decoded boxes: every tfjs detection has its ONNX twin (same class, IoU ≥ 0.99) and none is extra
+    expect(o.detections.reference).toBeGreaterThan(0);
+    expect(o.detections).toMatchObject({ images: 8, matched: o.detections.reference, same: true });
+    expect(o.detections.minIoU).toBeGreaterThanOrEqual(0.99);
     const pre = JSON.parse(readFileSync(join(tmp, 'onnx', 'preprocessing.json'), 'utf8'));
     expect(pre).toMatchObject({ task: 'detect', resize: 'letterbox', strides: [8, 16], model: 'model.onnx' });
     const int8 = await cli([
@@ -169,7 +173,7 @@ describe('netaug train --task detect / eval / export', () => {
     ]);
     expect(int8.code).toBe(0);
     expect(int8.out).toMatch(
-      /verified on 8 test images: max \|Δ raw output\| \S+ vs tfjs, VOC mAP@0\.5 \d\.\d{4} \(tfjs \d\.\d{4}\)/,
+      /verified on 8 test images: max \|Δ raw output\| \S+ vs tfjs, VOC mAP@0\.5 \d\.\d{4} \(tfjs \d\.\d{4}\)\ndecoded detections: \d+ of tfjs' \d+ found \(same class, IoU ≥ 0\.99/,
     );
   });
 

@@ -111,6 +111,11 @@ export {
   type CocoClassResult,
 } from './eval';
 export {
+  compareDetections,
+  type CompareDetectionsOptions,
+  type DetectionAgreement,
+} from './compare';
+export {
   describeDetectionDataset,
   formatDetectionSummary,
   type DetectionDatasetSummary,

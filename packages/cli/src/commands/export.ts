@@ -34,7 +34,7 @@ export function registerExport(program: Command, io: Output): void {
     )
     .option(
       '--verify [n]',
-      'run the exported file in its runtime on n test images (default 1000) and compare with tfjs (a detection run: raw outputs and VOC mAP)',
+      'run the exported file in its runtime on n test images (default 1000) and compare with tfjs (a detection run: raw outputs, VOC mAP, and the decoded boxes matched with tfjs)',
     )
     .option(
       '--int8-weights <mode>',
@@ -89,6 +89,15 @@ export function registerExport(program: Command, io: Output): void {
         io.out(
           `verified on ${r.verifiedImages} test images: max |Δ raw output| ${r.maxAbsDiff!.toExponential(2)} vs tfjs, ` +
             `VOC mAP@0.5 ${r.vocMAP.toFixed(4)} (tfjs ${r.tfjsVocMAP!.toFixed(4)})\n`,
+        );
+        const d = r.detections!;
+        io.out(
+          `decoded detections: ${d.matched} of tfjs' ${d.reference} found (same class, IoU ≥ 0.99` +
+            (d.matched
+              ? `; min IoU ${d.minIoU!.toFixed(4)}, max |Δscore| ${d.maxScoreDiff!.toExponential(2)}`
+              : '') +
+            `), ${d.unmatchedOther} of the export's ${d.other} without a tfjs partner` +
+            (d.same ? ': the same boxes\n' : '\n'),
         );
       } else if (r.verifiedImages) {
         io.out(

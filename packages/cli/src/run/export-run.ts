@@ -44,6 +44,11 @@ export interface ExportRunResult {
   /** With verify, a detection run: VOC mAP@0.5 of the export's and of the tfjs model's decoded detections. */
   vocMAP?: number;
   tfjsVocMAP?: number;
+  /**
+   * With verify, a detection run: the export's decoded detections matched with tfjs' (same class, IoU ≥ 0.99),
+   * `compareDetections` of @netaug/detection.
+   */
+  detections?: import('@netaug/detection').DetectionAgreement;
   top1Agreement?: number;
   top1?: number;
   tfjsTop1?: number;
@@ -95,7 +100,8 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
     bytes: written.bytes,
     params: p.params,
     macs: p.macs,
-    peakActivationBytes: o.format === 'tflite-int8' ? d.peakActivationBytes.int8 : d.peakActivationBytes.float32,
+    peakActivationBytes:
+      o.format === 'tflite-int8' ? d.peakActivationBytes.int8 : d.peakActivationBytes.float32,
   };
   // what the model expects as input, so that the exported file alone can be used (`netaug predict --model`)
   const pre = join(o.out, 'preprocessing.json');
@@ -112,10 +118,7 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
         outputLayout: run.ir.metadata?.outputLayout,
       }
     : runPreprocessing(run);
-  await writeFileAtomic(
-    pre,
-    JSON.stringify({ ...preprocessing, model: basename(file) }, null, 2) + '\n',
-  );
+  await writeFileAtomic(pre, JSON.stringify({ ...preprocessing, model: basename(file) }, null, 2) + '\n');
   result.files.push(pre);
   if (o.cHeader) {
     const header = join(o.out, 'model_data.h');
@@ -125,14 +128,17 @@ export async function exportRun(o: ExportRunOptions): Promise<ExportRunResult> {
   if (o.verify)
     Object.assign(
       result,
-      detectData ? await verifyDetectExport(o, run, detectData, file) : await verifyExport(o, run, evalData!, file),
+      detectData
+        ? await verifyDetectExport(o, run, detectData, file)
+        : await verifyExport(o, run, evalData!, file),
     );
   return result;
 }
 
 /**
  * A detection run's export in its runtime on the first `verify` test images against the tfjs model of its ModelIR:
- * the largest difference over every raw output, and the VOC mAP@0.5 of both, decoded the same way.
+ * the largest difference over every raw output, the VOC mAP@0.5 of both, decoded the same way, and how many of the
+ * decoded detections are the same (same class, IoU ≥ 0.99).
  */
 async function verifyDetectExport(
   o: ExportRunOptions,
@@ -157,10 +163,14 @@ async function verifyDetectExport(
       const buf = new Float32Array(chunk.length * h * w * c);
       chunk.forEach((x, k) => buf.set(x, k * h * w * c));
       const outs = tf.tidy(() =>
-        model.predictOutputs(tf.tensor4d(buf, [chunk.length, h, w, c])).map((t) => t.dataSync() as Float32Array),
+        model
+          .predictOutputs(tf.tensor4d(buf, [chunk.length, h, w, c]))
+          .map((t) => t.dataSync() as Float32Array),
       );
       for (let j = 0; j < chunk.length; j++)
-        reference.push(outs.map((f) => f.slice((j * f.length) / chunk.length, ((j + 1) * f.length) / chunk.length)));
+        reference.push(
+          outs.map((f) => f.slice((j * f.length) / chunk.length, ((j + 1) * f.length) / chunk.length)),
+        );
     }
   } finally {
     model.dispose();
@@ -174,20 +184,23 @@ async function verifyDetectExport(
   let maxAbsDiff = 0;
   r.allOutputs.forEach((outs, i) =>
     outs.forEach((y, l) => {
-      for (let k = 0; k < y.length; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(y[k] - reference[i][l][k]));
+      for (let k = 0; k < y.length; k++)
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(y[k] - reference[i][l][k]));
     }),
   );
   const C = run.ir.numClasses;
   const decode = (raws: ArrayLike<number>[][]) =>
-    raws.map((outs, i) =>
-      decodeRaw(outs, d.levels, C, { letterbox: d.test.letterbox[i] ?? undefined }),
-    );
+    raws.map((outs, i) => decodeRaw(outs, d.levels, C, { letterbox: d.test.letterbox[i] ?? undefined }));
   const gts = images.map((_, i) => d.loader.groundTruth(i));
-  const map = (dets: ReturnType<typeof decode>) => detection.evaluateVoc(gts, dets, { numClasses: C }).mAP ?? 0;
+  const map = (dets: ReturnType<typeof decode>) =>
+    detection.evaluateVoc(gts, dets, { numClasses: C }).mAP ?? 0;
+  const mine = decode(r.allOutputs);
+  const theirs = decode(reference);
   return {
     maxAbsDiff,
-    vocMAP: map(decode(r.allOutputs)),
-    tfjsVocMAP: map(decode(reference)),
+    vocMAP: map(mine),
+    tfjsVocMAP: map(theirs),
+    detections: detection.compareDetections(theirs, mine, { iouThreshold: 0.99 }),
     verifiedImages: n,
   };
 }
