@@ -28,6 +28,9 @@ createServer(async (req, res) => {
   try {
     const body = await readFile(file);
     res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+    // cross-origin isolation: SharedArrayBuffer, so tfjs-backend-wasm can run its threaded build (?threads=N)
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-embedder-policy', 'require-corp');
     res.end(body);
   } catch {
     res.statusCode = 404;

@@ -23,7 +23,9 @@ interface PageResult {
   backend: string;
   netaugKernels: string[];
   describe: string;
+  crossOriginIsolated: boolean;
   steps: number;
+  stepSeconds: number[];
   losses: number[];
   tinyLosses: number[];
   accs: number[];
@@ -39,6 +41,37 @@ interface PageResult {
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];
+
+/** The unthreaded run's result (the threaded run's first loss is compared with it). */
+let single: PageResult | undefined;
+
+/** Builds the page into a fresh folder and serves it from there. */
+async function buildPage(): Promise<{
+  out: string;
+  route: (url: string) => Promise<{ body: Buffer; type: string } | null>;
+}> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'netaug-web-'));
+  const built = await run(process.execPath, [path.join(ROOT, 'examples/web/build.mjs'), '--out', out], {
+    cwd: ROOT,
+    timeoutMs: 120_000,
+  });
+  assertOk('node examples/web/build.mjs', built);
+  expect(built.stdout).toMatch(
+    /^built .*: main\.js \d+ KiB, wasm\/ \(.*tfjs-backend-wasm\.wasm.*\), data\/ \(6 files\)/m,
+  );
+  return {
+    out,
+    route: async (url) => {
+      const file = path.normalize(path.join(out, url === '/' ? 'index.html' : url));
+      if (!file.startsWith(out + path.sep) || !fs.existsSync(file)) return null;
+      return {
+        body: await fs.promises.readFile(file),
+        type: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      };
+    },
+  };
+}
 
 test("the page's TypeScript typechecks against the packages' browser types (customConditions: browser)", async () => {
   const r = await run(
@@ -53,27 +86,11 @@ test("the page's TypeScript typechecks against the packages' browser types (cust
 chromiumTest(
   'examples/web trains the tiny model with NetAug on wasm in Chromium; its TFLite/ONNX files match the page in LiteRT.js and onnxruntime',
   async () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'netaug-web-'));
+    const { out, route } = await buildPage();
     try {
-      const built = await run(process.execPath, [path.join(ROOT, 'examples/web/build.mjs'), '--out', out], {
-        cwd: ROOT,
-        timeoutMs: 120_000,
-      });
-      assertOk('node examples/web/build.mjs', built);
-      expect(built.stdout).toMatch(
-        /^built .*: main\.js \d+ KiB, wasm\/ \(.*tfjs-backend-wasm\.wasm.*\), data\/ \(6 files\)/m,
-      );
-
       const t0 = performance.now();
       const { result: r, files } = await runPage<PageResult>({
-        route: async (url) => {
-          const file = path.normalize(path.join(out, url === '/' ? 'index.html' : url));
-          if (!file.startsWith(out + path.sep) || !fs.existsSync(file)) return null;
-          return {
-            body: await fs.promises.readFile(file),
-            type: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-          };
-        },
+        route,
         page: `/index.html?backend=wasm&steps=${STEPS}&batch=${BATCH}&val=256&seed=0&report=/result`,
         timeoutMs: 200_000,
       });
@@ -91,8 +108,10 @@ chromiumTest(
       // the backend the page says it runs, with the NetAug wasm kernels
       expect(r.backend).toBe('wasm');
       expect(r.describe).toMatch(
-        /^wasm \(tfjs-core 4\.22\.0, .*fused batchNormTrain.*gradients registered\)$/,
+        /^wasm \(tfjs-core 4\.22\.0, threads 1, .*fused batchNormTrain, SIMD loops, gradients registered\)$/,
       );
+      expect(r.crossOriginIsolated).toBe(false);
+      single = r;
       expect(r.netaugKernels).toEqual(
         expect.arrayContaining(['NetAugBatchNormTrain', 'Conv2DBackpropFilter']),
       );
@@ -136,6 +155,54 @@ chromiumTest(
       expect(lite.comparison!.top1Agreement).toBe(1);
       // the logits are those of a trained model, not a constant: they differ between the images
       expect(Math.max(...expected.map((e) => Math.abs(e[0] - expected[0][0])))).toBeGreaterThan(1e-2);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  },
+  280_000,
+);
+
+chromiumTest(
+  "cross-origin isolated, the page runs tfjs-backend-wasm's threaded build with the project's SIMD loops on its shared memory",
+  async () => {
+    const { out, route } = await buildPage();
+    try {
+      const { result: r } = await runPage<PageResult>({
+        route,
+        crossOriginIsolated: true,
+        page: `/index.html?backend=wasm&threads=2&steps=${STEPS}&batch=${BATCH}&val=256&seed=0&report=/result`,
+        timeoutMs: 200_000,
+      });
+      expect(r.error).toBeUndefined();
+      console.log(
+        `examples/web in Chromium, cross-origin isolated: ${r.describe}; median step ${(1000 * median(r.stepSeconds)).toFixed(0)} ms` +
+          (single ? ` (unthreaded run: ${(1000 * median(single.stepSeconds)).toFixed(0)} ms)` : '') +
+          `; first tiny-model losses ${r.tinyLosses
+            .slice(0, 3)
+            .map((v) => v.toFixed(5))
+            .join(' ')}`,
+      );
+      expect(r.crossOriginIsolated).toBe(true);
+      // the project's kernels — the SIMD loops included — on the threaded build's shared memory. (Its pool's thread
+      // count is what tfjs reports: in headless Chromium on the 2-core machine here the pool started no worker
+      // thread — threads 1, its 8 preallocated workers idle — with or without setThreadsCount.)
+      expect(r.describe).toMatch(
+        /^wasm \(tfjs-core 4\.22\.0, threads \d+, .*fused batchNormTrain, SIMD loops, /,
+      );
+      expect(r.netaugKernels).toEqual(
+        expect.arrayContaining(['NetAugBatchNormTrain', 'Conv2DBackpropFilter']),
+      );
+      expect(r.steps).toBe(STEPS);
+      expect(r.tinyLosses.every(Number.isFinite)).toBe(true);
+      expect(r.tensorsAtEnd).toBe(r.tensorsAtStart);
+      // the same model and batches as the unthreaded run: the same losses, up to the rounding of reductions
+      // split across threads where the pool has several (bit for bit with one thread, as measured here)
+      if (single) {
+        expect(r.netaugKernels).toEqual(single.netaugKernels);
+        const diff = Math.max(...r.tinyLosses.map((v, i) => Math.abs(v - single!.tinyLosses[i])));
+        console.log(`max |threaded − unthreaded| tiny-model loss over ${STEPS} steps: ${diff}`);
+        expect(diff).toBeLessThan(/threads 1,/.test(r.describe) ? 1e-6 : 1e-3);
+      }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -4,14 +4,15 @@
  *
  * URL parameters (all optional): `backend` (webgpu | webgl | wasm | cpu; default: the first that starts),
  * `epochs`, `images` (training images), `batch`, `steps` (train exactly this many steps: one epoch of
- * `steps × batch` images), `val` (validation images), `seed`, `autostart` (train on load), `report` (POST the
- * results as JSON to this URL and the model files to `<report>/<file>`; the browser test uses it).
+ * `steps × batch` images), `val` (validation images), `seed`, `threads` (wasm threads: effective where the page is
+ * cross-origin isolated, as serve.mjs serves it), `autostart` (train on load), `report` (POST the results as JSON
+ * to this URL and the model files to `<report>/<file>`; the browser test uses it).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
   BROWSER_BACKEND_NAMES,
   describeBackend,
@@ -39,6 +40,9 @@ const num = (name: string, fallback: number) => {
   const v = params.get(name);
   return v == null || v === '' ? fallback : Number(v);
 };
+// threads of the wasm backend (its threaded build runs only where the page is cross-origin isolated; it uses
+// navigator.hardwareConcurrency threads by default there)
+if (params.get('threads')) setThreadsCount(num('threads', 1));
 
 interface Settings {
   backend: BrowserBackendName | undefined;
@@ -176,6 +180,7 @@ async function run(settings: Settings): Promise<Record<string, unknown>> {
   const losses: number[] = [];
   const tinyLosses: number[] = [];
   const accs: number[] = [];
+  const stepSeconds: number[] = [];
   const valTop1: number[] = [];
   const stepsPerEpoch = trainLoader.batchesPerEpoch;
   const totalSteps = stepsPerEpoch * settings.epochs;
@@ -204,6 +209,7 @@ async function run(settings: Settings): Promise<Record<string, unknown>> {
       losses.push(s.loss);
       tinyLosses.push(s.terms.tiny);
       accs.push(s.correct === undefined ? Number.NaN : s.correct / s.size); // classification steps count correct
+      stepSeconds.push(s.seconds);
       $('#status').textContent =
         `epoch ${s.epoch + 1}/${settings.epochs}, step ${s.globalStep + 1}/${totalSteps}: ` +
         `loss ${s.loss.toFixed(3)} (tiny ${s.terms.tiny.toFixed(3)}), ${(s.size / s.seconds).toFixed(0)} images/s`;
@@ -290,7 +296,9 @@ async function run(settings: Settings): Promise<Record<string, unknown>> {
     backend: backend.name,
     netaugKernels: backend.netaugKernels,
     describe: describeBackend(),
+    crossOriginIsolated: self.crossOriginIsolated,
     steps: losses.length,
+    stepSeconds,
     losses,
     tinyLosses,
     accs,

@@ -51,6 +51,11 @@ export interface RunPageOptions {
   page: string;
   /** Give up after this long without the page's `/result` POST. Default 90 s. */
   timeoutMs?: number;
+  /**
+   * Serve with `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`: the page
+   * is cross-origin isolated (SharedArrayBuffer, threaded wasm). Default false.
+   */
+  crossOriginIsolated?: boolean;
 }
 
 /** What {@link runPage} collected. */
@@ -108,6 +113,10 @@ export async function runPage<T>(options: RunPageOptions): Promise<PageRun<T>> {
         return;
       }
       res.setHeader('content-type', served.type);
+      if (options.crossOriginIsolated) {
+        res.setHeader('cross-origin-opener-policy', 'same-origin');
+        res.setHeader('cross-origin-embedder-policy', 'require-corp');
+      }
       res.end(served.body);
     } catch {
       res.statusCode = 500;

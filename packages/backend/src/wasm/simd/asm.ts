@@ -111,8 +111,20 @@ const section = (id: number, content: number[]) => [id, ...leb(content.length), 
 const str = (s: string) => [...leb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
 
+/** Options of {@link assemble}. */
+export interface AssembleOptions {
+  /**
+   * Import the memory as shared (what the threaded tfjs-wasm build has: a SharedArrayBuffer, in browsers with
+   * cross-origin isolation); a module importing unshared memory cannot be linked to it. Default false.
+   */
+  sharedMemory?: boolean;
+}
+
+/** Memory limits of the import: min 1 page; shared memory must declare a maximum (65536 pages: any memory fits). */
+const memoryLimits = (shared: boolean) => (shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01]);
+
 /** The module: imports `env.mem` (memory, min 1 page), one type and one export per function. */
-export function assemble(funcs: FuncDef[]): Uint8Array {
+export function assemble(funcs: FuncDef[], o: AssembleOptions = {}): Uint8Array {
   const types = funcs.map((f) => [0x60, ...leb(f.params.length), ...f.params, 0x00]);
   const bodies = funcs.map((f) => {
     const locals = f.locals.map((t) => [0x01, t]); // one entry per local (small modules: no run-length grouping)
@@ -123,7 +135,7 @@ export function assemble(funcs: FuncDef[]): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
     ...section(1, vec(types)),
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]])),
+    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...memoryLimits(o.sharedMemory ?? false)]])),
     ...section(3, vec(funcs.map((_, k) => leb(k)))),
     ...section(7, vec(funcs.map((f, k) => [...str(f.name), 0x00, ...leb(k)]))),
     ...section(10, vec(bodies)),
@@ -142,13 +154,15 @@ const instances = new Map<string, WeakMap<object, Record<string, unknown> | null
 
 /**
  * The exports of the module `bytes()` instantiated on `backend`'s memory, or null where it cannot be used (no
- * SIMD support, memory not reachable, or the shared memory of the threaded build). Compiled once per backend
- * instance and `name`.
+ * SIMD support, or memory not reachable). On the shared memory of the threaded build (browsers with cross-origin
+ * isolation) the module imports shared memory and runs on the calling thread while tfjs' own kernels use the
+ * pool's threads; the two never run at the same time (a kernel returns before the next starts). Compiled once per
+ * backend instance and `name`.
  */
 export function instantiateOnBackend(
   name: string,
   backend: WasmBackendLike,
-  bytes: () => Uint8Array,
+  bytes: (o: AssembleOptions) => Uint8Array,
 ): Record<string, unknown> | null {
   const key = backend as unknown as object;
   let perBackend = instances.get(name);
@@ -157,14 +171,16 @@ export function instantiateOnBackend(
   let out: Record<string, unknown> | null = null;
   try {
     const wa = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-    const b = bytes();
-    if (
+    // the unthreaded build exports its memory; the threaded one creates it in JS (shared) and keeps it as wasmMemory
+    const w = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+    const memory = w.asm?.memory ?? w.wasmMemory;
+    const shared =
       wa != null &&
       memory instanceof wa.Memory &&
-      !(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) &&
-      wa.validate(b)
-    ) {
+      typeof SharedArrayBuffer !== 'undefined' &&
+      memory.buffer instanceof SharedArrayBuffer;
+    const b = bytes({ sharedMemory: shared });
+    if (wa != null && memory instanceof wa.Memory && wa.validate(b)) {
       out = new wa.Instance(new wa.Module(b), { env: { mem: memory } }).exports;
     }
   } catch {

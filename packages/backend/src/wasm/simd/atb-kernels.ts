@@ -12,6 +12,7 @@ import {
   i32add,
   i32const,
   instantiateOnBackend,
+  type AssembleOptions,
   set,
   V128,
   v128load,
@@ -91,8 +92,8 @@ function atbFn(mr: number, nr: number): FuncDef {
   };
 }
 
-function moduleBytes(): Uint8Array {
-  return assemble([atbFn(4, 8), atbFn(1, 8), atbFn(4, 4), atbFn(1, 4)]);
+function moduleBytes(o: AssembleOptions = {}): Uint8Array {
+  return assemble([atbFn(4, 8), atbFn(1, 8), atbFn(4, 4), atbFn(1, 4)], o);
 }
 
 /** The `aᵀ·b` block kernels on `backend`'s memory, or null where they cannot be used. */

@@ -24,6 +24,7 @@ import {
   i32mul,
   i32const,
   instantiateOnBackend,
+  type AssembleOptions,
   set,
   tee,
   V128,
@@ -258,18 +259,21 @@ function affineFn(withB: boolean, clamp: 'relu' | 'relu6' | null = null): FuncDe
   };
 }
 
-function moduleBytes(): Uint8Array {
-  return assemble([
-    maskFn('relu6Grad'),
-    maskFn('relu6GradY'),
-    maskFn('reluGradY'),
-    sumsFn(4),
-    sumsFn(8),
-    affineFn(false),
-    affineFn(false, 'relu'),
-    affineFn(false, 'relu6'),
-    affineFn(true),
-  ]);
+function moduleBytes(o: AssembleOptions = {}): Uint8Array {
+  return assemble(
+    [
+      maskFn('relu6Grad'),
+      maskFn('relu6GradY'),
+      maskFn('reluGradY'),
+      sumsFn(4),
+      sumsFn(8),
+      affineFn(false),
+      affineFn(false, 'relu'),
+      affineFn(false, 'relu6'),
+      affineFn(true),
+    ],
+    o,
+  );
 }
 
 /** The SIMD batch-norm / ReLU6-gradient loops on `backend`'s memory, or null where they cannot be used. */

@@ -9,6 +9,7 @@ import {
   i32add,
   i32const,
   instantiateOnBackend,
+  type AssembleOptions,
   set,
   V128,
   v128load,
@@ -26,7 +27,7 @@ import {
  * - `tapScatter(dx, dy, w, rows, count, dxRowStride, dyRowStride, dxStep, cBytes)` — input gradient:
  *   `dx[r·dxRowStride + i·dxStep + c] += dy[r·dyRowStride + i·cBytes + c] · w[c]`
  */
-function moduleBytes(): Uint8Array {
+function moduleBytes(o: AssembleOptions = {}): Uint8Array {
   const params = Array<number>(9).fill(I32);
   // params, then locals cb, r, i, xp, dp, xr, dr (i32) and v (v128)
   const [X, DY, ACC, ROWS, COUNT, XROW, DYROW, XSTEP, CB] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -64,10 +65,13 @@ function moduleBytes(): Uint8Array {
     [...get(xp), ...get(xp), ...v128load(), ...get(dp), ...v128load(), ...get(v), ...f32x4mul, ...f32x4add, ...v128store()],
     [],
   );
-  return assemble([
-    { name: 'tapAcc', params, locals, body: accBody },
-    { name: 'tapScatter', params, locals, body: scatterBody },
-  ]);
+  return assemble(
+    [
+      { name: 'tapAcc', params, locals, body: accBody },
+      { name: 'tapScatter', params, locals, body: scatterBody },
+    ],
+    o,
+  );
 }
 
 /** Signature of both SIMD functions (byte offsets and strides). */
