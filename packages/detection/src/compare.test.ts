@@ -1,4 +1,4 @@
-import { isNetAugError } from '@netaug/core';
+import { errorText } from './test-support';
 import { compareDetections } from './compare';
 import type { Detection } from './types';
 
@@ -66,14 +66,7 @@ describe('compareDetections', () => {
   });
 
   it('bad input is a typed error naming the problem', () => {
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return isNetAugError(e) ? `${e.code}: ${e.message}` : String(e);
-      }
-      return 'no error';
-    };
+    const code = errorText;
     expect(code(() => compareDetections([[]], []))).toMatch(
       /INVALID_ARGUMENT: .*1 images of reference detections but 0/,
     );

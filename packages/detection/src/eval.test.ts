@@ -1,4 +1,4 @@
-import { isNetAugError } from '@netaug/core';
+import { errorText } from './test-support';
 import {
   COCO_IOU_THRESHOLDS,
   COCO_RECALL_THRESHOLDS,
@@ -237,14 +237,7 @@ describe('COCO crowd boxes, area ranges and maxDets', () => {
 
 describe('argument checks', () => {
   it('refuses mismatched lengths and bad labels with INVALID_ARGUMENT', () => {
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return isNetAugError(e) ? `${e.code}: ${e.message}` : String(e);
-      }
-      return 'no error';
-    };
+    const code = errorText;
     expect(code(() => evaluateVoc([[]], []))).toMatch(
       /^INVALID_ARGUMENT: evaluateVoc: 1 images of ground truth but 0/,
     );
