@@ -183,9 +183,8 @@ chromiumTest(
             .join(' ')}`,
       );
       expect(r.crossOriginIsolated).toBe(true);
-      // the project's kernels — the SIMD loops included — on the threaded build's shared memory. (Its pool's thread
-      // count is what tfjs reports: in headless Chromium on the 2-core machine here the pool started no worker
-      // thread — threads 1, its 8 preallocated workers idle — with or without setThreadsCount.)
+      // the project's kernels — the SIMD loops included — on the threaded build's shared memory. (tfjs caps the
+      // build's pool at navigator.hardwareConcurrency / 2: one thread on a 2-core machine, whatever threads= asks.)
       expect(r.describe).toMatch(
         /^wasm \(tfjs-core 4\.22\.0, threads \d+, .*fused batchNormTrain, SIMD loops, /,
       );
