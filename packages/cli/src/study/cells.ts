@@ -107,9 +107,9 @@ export async function planCells(study: Study, o: PlanOptions = {}): Promise<Plan
       backend: env.backend,
       ...(env.backend === 'native' ? { nativeThreads: env.threads! } : {}),
     };
-    // a folder of the same run under another cell's name (a study sharing this out folder) is this cell's folder:
-    // the run is trained once, and its lock keeps two studies from training it at the same time
-    // a finished run (its folder, else its record) is the cell's folder: a dependent cell's `${arm}` names it
+    // the cell's folder: its finished run (the folder, else its record; a dependent cell's `${arm}` names it), else
+    // a folder of the same run under another cell's name (a study sharing this out folder: the run is trained
+    // once, and its lock keeps two studies from training it at the same time), else a new one
     const runDir =
       finished.get(hash) ??
       existing.get(hash.slice(0, 10)) ??

@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CellState, PlannedCell } from './cells';
+import { folderHash, type CellState, type PlannedCell } from './cells';
 import type { Study } from './spec';
 
 /**
@@ -15,15 +15,6 @@ export const RECORD_FILES = ['config.json', 'summary.json', 'metrics.jsonl'] as 
 
 const MODEL = 'model.nair';
 
-function hashOf(dir: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { meta?: { hash?: string } }).meta
-      ?.hash;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Complete records by full run hash (a folder missing one of {@link RECORD_FILES} is not a record). */
 export function recordsByHash(records: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
@@ -31,7 +22,7 @@ export function recordsByHash(records: string | undefined): Map<string, string> 
   for (const name of readdirSync(records).sort()) {
     const dir = join(records, name);
     if (!RECORD_FILES.every((f) => existsSync(join(dir, f)))) continue;
-    const h = hashOf(dir);
+    const h = folderHash(dir);
     if (h && name.endsWith(`-${h.slice(0, 10)}`)) map.set(h, dir);
   }
   return map;
@@ -54,7 +45,7 @@ export function recordCell(
 ): string | undefined {
   const dir = recordDir(records, cell);
   if (runDir === dir || existsSync(join(dir, 'summary.json'))) return undefined;
-  if (!existsSync(join(runDir, 'summary.json')) || hashOf(runDir) !== cell.hash) return undefined;
+  if (!existsSync(join(runDir, 'summary.json')) || folderHash(runDir) !== cell.hash) return undefined;
   const files = [...RECORD_FILES, ...(withModel && existsSync(join(runDir, MODEL)) ? [MODEL] : [])];
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
