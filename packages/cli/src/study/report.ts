@@ -3,6 +3,7 @@ import { isNetAugError } from '@netaug/core';
 import { writeFilesAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
 import { cellStates, type PlannedCell } from './cells';
+import { costName, costText, equalMetric, pctText, reachText, type EqualMetricResult } from './equal-metric';
 import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
 import { syncRecords } from './records';
 import type { Study } from './spec';
@@ -38,6 +39,8 @@ export interface CellResult {
   fitGapLast: number | null;
   epochs: number;
   seconds: number;
+  /** The study's `equalMetric.cost` of the run (e.g. the tiny model's MACs); null without it. */
+  cost: number | null;
   history: { epoch: number; trainTop1: number; valTop1: number | null; trainLoss: number }[];
 }
 
@@ -77,6 +80,8 @@ export interface StudyResults {
   unfinished: { id: string; status: string }[];
   arms: ArmResult[];
   comparisons: ComparisonResult[];
+  /** Cost at equal metric (`equalMetric:` in the study file); empty without it. */
+  equalMetric: EqualMetricResult[];
 }
 
 type Summary = {
@@ -102,6 +107,7 @@ function at(o: unknown, key: string): number | undefined {
 export function readCellResult(
   cell: { id: string; arm: string; group: string; seed: number; runDir: string; hash: string },
   metric: string,
+  costPath?: string,
 ): CellResult {
   const summary = JSON.parse(readFileSync(join(cell.runDir, 'summary.json'), 'utf8')) as Summary;
   const history = readFileSync(join(cell.runDir, 'metrics.jsonl'), 'utf8')
@@ -132,12 +138,16 @@ export function readCellResult(
     fitGapLast: gap(history.length - 1),
     epochs: summary.epochs,
     seconds: summary.seconds,
+    cost: costPath ? (at(summary, costPath) ?? null) : null,
     history,
   };
 }
 
 /** Per-arm figures and the paired comparisons of a study's finished cells. */
-export function analyse(study: Study, cells: CellResult[]): Pick<StudyResults, 'arms' | 'comparisons'> {
+export function analyse(
+  study: Study,
+  cells: CellResult[],
+): Pick<StudyResults, 'arms' | 'comparisons' | 'equalMetric'> {
   const { metric, higherIsBetter } = study.spec;
   const fmt = metricFormat(metric);
   const groups = [...new Set(study.cells.map((c) => c.group))];
@@ -188,7 +198,7 @@ export function analyse(study: Study, cells: CellResult[]): Pick<StudyResults, '
       });
     }
   }
-  return { arms, comparisons };
+  return { arms, comparisons, equalMetric: equalMetric(study, cells) };
 }
 
 /** How the metric is printed: fractions like top-1 as percent, differences in points. */
@@ -291,6 +301,7 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
   } else if (study.spec.compare.length) {
     L.push('## Paired comparisons', '', 'No seed has both arms of a comparison finished yet.', '');
   }
+  if (r.equalMetric.length) L.push(...equalMetricSection(r));
   if (plots.length) {
     L.push('## Plots', '');
     for (const p of plots) L.push(`![${p}](${p}.png)`, '');
@@ -307,6 +318,42 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
     );
   L.push('');
   return L.join('\n');
+}
+
+/** The report's section on cost at equal metric. */
+function equalMetricSection(r: StudyResults): string[] {
+  const fmt = metricFormat(r.metric);
+  const { factor, cost } = r.equalMetric[0];
+  const name = costName(cost);
+  const L = [
+    `## ${name} at equal ${r.metric}`,
+    '',
+    `For each ${factor} of an arm, the ${name} its control needs for the same mean \`${r.metric}\`, read off the ` +
+      `control's curve of mean \`${r.metric}\` against ${name} over its ${factor}s (linear in log ${name} between ` +
+      `neighbouring ${factor}s; nothing is extrapolated beyond them). Saving = 1 − the arm's ${name} / the ` +
+      `${name} the control needs. Per seed, the same on that seed's own curves; its 95% CI is over seeds.`,
+    '',
+  ];
+  for (const e of r.equalMetric) {
+    L.push(`### ${e.treatment} vs ${e.control}${e.group ? ` (${e.group})` : ''}`, '');
+    L.push(
+      `| ${factor} | ${e.treatment} ${name} | ${e.treatment} ${r.metric} | ${e.control} ${r.metric} | ${e.control} needs | saving | per seed |`,
+      '|---|---|---|---|---|---|---|',
+    );
+    const ctl = e.curves.find((c) => c.arm === e.control)!.points;
+    for (const row of e.rows) {
+      const own = ctl.find((p) => p.level === row.level);
+      L.push(
+        `| ${row.level} | ${costText(row.cost)} | ${fmt.value(row.metric)} | ${own ? fmt.value(own.metric) : '—'} | ` +
+          `${reachText(row.control, factor)} | ${row.saving == null ? '—' : pctText(row.saving)} | ` +
+          `${row.perSeed.map((s) => `s${s.seed}: ${s.saving == null ? s.control.kind : pctText(s.saving)}`).join(', ') || '—'} |`,
+      );
+    }
+    L.push('');
+    for (const row of e.rows) L.push(`- ${row.verdict}`);
+    L.push('');
+  }
+  return L;
 }
 
 /**
@@ -326,6 +373,14 @@ function stdText(metric: string, std: number): string {
 function levelsText(group: string): string {
   const parts = group.split(',');
   return parts.length === 1 ? parts[0].split('=').slice(1).join('=') : parts.join(', ');
+}
+
+/** A group without one factor's level: `width=0.35,regime=tiny` without width → `regime=tiny`. */
+function withoutFactor(group: string, factor: string): string {
+  return group
+    .split(',')
+    .filter((p) => p && !p.startsWith(`${factor}=`))
+    .join(',');
 }
 
 /** Writes the study's plots (PNG + SVG) into `dir`; returns their base names. */
@@ -424,6 +479,59 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
     );
     out.push('paired');
   }
+  if (r.equalMetric.length) {
+    const { cost } = r.equalMetric[0];
+    const name = costName(cost);
+    const label = (arm: string, group: string) => `${arm}${group ? ` · ${levelsText(group)}` : ''}`;
+    const means = r.equalMetric.flatMap((e) =>
+      e.curves.flatMap((c) =>
+        c.points.map((p) => ({
+          series: label(c.arm, e.group),
+          level: p.level,
+          cost: p.cost,
+          metric: p.metric,
+        })),
+      ),
+    );
+    const arms = new Set(r.equalMetric.flatMap((e) => [e.treatment, e.control]));
+    const seeds = r.cells
+      .filter((c) => c.cost != null && c.metric != null && arms.has(c.arm))
+      .map((c) => ({
+        series: label(c.arm, withoutFactor(c.group, r.equalMetric[0].factor)),
+        seed: c.seed,
+        cost: c.cost!,
+        metric: c.metric!,
+      }));
+    await renderPlot(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: `${r.metric} against the tiny model's ${name} (lines: means over seeds; points: seeds)`,
+        width: 520,
+        height: 300,
+        encoding: {
+          x: {
+            field: 'cost',
+            type: 'quantitative',
+            title: `${name} (log scale)`,
+            scale: { type: 'log', nice: false, padding: 20 },
+            axis: { format: '~s' },
+          },
+          y: { field: 'metric', type: 'quantitative', title: r.metric, scale: { zero: false } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 400 } },
+        },
+        layer: [
+          { data: { values: means }, mark: { type: 'line', point: true } },
+          {
+            data: { values: seeds },
+            mark: { type: 'point', opacity: 0.6, size: 30 },
+            encoding: { tooltip: [{ field: 'seed' }] },
+          },
+        ],
+      },
+      join(dir, 'equal-metric'),
+    );
+    out.push('equal-metric');
+  }
   const gaps = r.cells
     .filter((c) => c.fitGap != null)
     .map((c) => ({ arm: `${c.arm}${c.group ? ` · ${levelsText(c.group)}` : ''}`, gap: 100 * c.fitGap! }));
@@ -474,7 +582,7 @@ export async function writeStudyReport(
   const states = cellStates(cells, study.out, study.records);
   syncRecords(study, states);
   const done = states.filter((s) => s.status === 'done');
-  const finished = done.map((s) => readCellResult(s.cell, study.spec.metric));
+  const finished = done.map((s) => readCellResult(s.cell, study.spec.metric, study.spec.equalMetric?.cost));
   const results: StudyResults = {
     study: study.name,
     ...(study.file ? { file: study.file } : {}),

@@ -76,6 +76,16 @@ export const studySchema = z
     metric: z.string().default('test.top1'),
     /** Higher is better (default true; false for losses). */
     higherIsBetter: z.boolean().default(true),
+    /**
+     * Cost at equal metric (the paper's "fewer MACs for the same mAP"): `factor` is a factor whose levels trade a
+     * cost for the metric (e.g. `width`), `cost` a path into the runs' summaries (default `model.macs`, the tiny
+     * model's MACs). For each comparison the report reads, for each level of the treatment, the cost the
+     * control needs for the treatment's metric off the control's curve over that factor's levels.
+     */
+    equalMetric: z
+      .object({ factor: z.string().min(1), cost: z.string().min(1).default('model.macs') })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -167,6 +177,16 @@ export function buildStudy(
       if (!spec.arms[dep]) throw bad(`arms.${a}.after names an unknown arm '${dep}'`);
     for (const f of Object.keys(arm.only ?? {}))
       if (!spec.factors[f]) throw bad(`arms.${a}.only names an unknown factor '${f}'`);
+  }
+  if (spec.equalMetric) {
+    const f = spec.factors[spec.equalMetric.factor];
+    if (!f)
+      throw bad(
+        `equalMetric.factor names an unknown factor '${spec.equalMetric.factor}'`,
+        `factors: ${Object.keys(spec.factors).join(', ') || '(none)'}`,
+      );
+    if ((Array.isArray(f) ? f.length : Object.keys(f).length) < 2)
+      throw bad(`equalMetric.factor '${spec.equalMetric.factor}' needs at least 2 levels to draw a curve`);
   }
   for (const c of spec.compare)
     for (const a of [c.treatment, c.control])
