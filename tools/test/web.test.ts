@@ -183,10 +183,11 @@ chromiumTest(
             .join(' ')}`,
       );
       expect(r.crossOriginIsolated).toBe(true);
-      // the project's kernels — the SIMD loops included — on the threaded build's shared memory. (tfjs caps the
-      // build's pool at navigator.hardwareConcurrency / 2: one thread on a 2-core machine, whatever threads= asks.)
+      // the project's kernels — the SIMD loops included — on the threaded build's shared memory, with the 2
+      // threads asked for (tfjs alone caps the pool at navigator.hardwareConcurrency / 2: 1 on a 2-core machine;
+      // initBackend({ threads }) lifts that cap)
       expect(r.describe).toMatch(
-        /^wasm \(tfjs-core 4\.22\.0, threads \d+, .*fused batchNormTrain, SIMD loops, /,
+        /^wasm \(tfjs-core 4\.22\.0, threads 2, .*fused batchNormTrain, SIMD loops, /,
       );
       expect(r.netaugKernels).toEqual(
         expect.arrayContaining(['NetAugBatchNormTrain', 'Conv2DBackpropFilter']),

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
   BROWSER_BACKEND_NAMES,
   describeBackend,
@@ -40,9 +40,9 @@ const num = (name: string, fallback: number) => {
   const v = params.get(name);
   return v == null || v === '' ? fallback : Number(v);
 };
-// threads of the wasm backend (its threaded build runs only where the page is cross-origin isolated; it uses
-// navigator.hardwareConcurrency threads by default there)
-if (params.get('threads')) setThreadsCount(num('threads', 1));
+// threads of the wasm backend (its threaded build runs only where the page is cross-origin isolated; without
+// `threads` tfjs gives it navigator.hardwareConcurrency / 2)
+const threads = params.get('threads') ? num('threads', 1) : undefined;
 
 interface Settings {
   backend: BrowserBackendName | undefined;
@@ -143,7 +143,11 @@ async function post(url: string, body: string | Uint8Array): Promise<void> {
 
 async function run(settings: Settings): Promise<Record<string, unknown>> {
   const report = reportPath();
-  const backend = await initBackend({ prefer: settings.backend, fallback: settings.backend == null });
+  const backend = await initBackend({
+    prefer: settings.backend,
+    fallback: settings.backend == null,
+    threads,
+  });
   const tensorsAtStart = tf.memory().numTensors;
   const kernels = backend.netaugKernels.length
     ? `NetAug kernels: ${backend.netaugKernels.join(', ')}`

@@ -8,6 +8,7 @@ import {
 } from './batch-norm-train';
 import { registerTrainingGradients } from './gradients';
 import { guardWasmMalloc } from './wasm/malloc-guard';
+import { showCoresForThreads } from './wasm/threads';
 import { registerRelu6Gradient, RELU6_GRAD } from './wasm/kernels/relu6-grad';
 import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm/register-wasm-gradient-kernels';
 import type { WasmBackendLike } from './wasm/wasm-backend';
@@ -39,6 +40,12 @@ export interface BrowserInitBackendOptions {
   verbose?: boolean;
   /** Register the gradient functions training needs ({@link registerTrainingGradients}). Default true. */
   gradients?: boolean;
+  /**
+   * Threads of the `wasm` backend where its threaded build runs (cross-origin isolated pages), up to 8. Without
+   * it tfjs gives the pool `navigator.hardwareConcurrency / 2` threads (1 on a 2-core machine). Effective when
+   * this call is the one that starts the wasm backend.
+   */
+  threads?: number;
 }
 
 /** One attempt of the browser {@link initBackend}. */
@@ -90,6 +97,9 @@ export async function initBackend(
   options: BrowserInitBackendOptions = {},
 ): Promise<BrowserInitBackendResult> {
   const requested = options.prefer;
+  if (options.threads != null && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new NetAugError('INVALID_ARGUMENT', `threads must be a positive integer, got ${options.threads}.`);
+  }
   if (requested != null && !(BROWSER_BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new NetAugError('BACKEND_UNAVAILABLE', `Unknown browser backend '${String(requested)}'.`, {
       hint: `Valid names in a browser: ${BROWSER_BACKEND_NAMES.join(', ')}.`,
@@ -104,7 +114,7 @@ export async function initBackend(
         : [requested];
   const tried: BrowserBackendAttempt[] = [];
   for (const name of order) {
-    const failure = await activate(name);
+    const failure = await activate(name, options.threads);
     if (failure != null) {
       tried.push({ name, ok: false, reason: failure });
       if (options.verbose) console.log(`[netaug] backend ${name}: unavailable (${failure})`);
@@ -164,7 +174,8 @@ async function webgpuMissing(): Promise<string | null> {
     : null;
 }
 
-async function activate(name: BrowserBackendName): Promise<string | null> {
+async function activate(name: BrowserBackendName, threads: number | undefined): Promise<string | null> {
+  const restoreCores = name === 'wasm' && threads != null ? showCoresForThreads(threads) : () => {};
   try {
     if (tf.findBackendFactory(name) == null)
       return `not registered: import ${BROWSER_BACKEND_PACKAGES[name]} before initBackend()`;
@@ -182,5 +193,7 @@ async function activate(name: BrowserBackendName): Promise<string | null> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return msg.split('\n')[0] ?? msg;
+  } finally {
+    restoreCores();
   }
 }

@@ -3,6 +3,7 @@ import { NetAugError } from '@netaug/core';
 import { BACKEND_NAMES, isBackendName, type BackendName } from './backend-names';
 import { registerWasmGradientKernels } from './wasm/register-wasm-gradient-kernels';
 import { guardWasmMalloc } from './wasm/malloc-guard';
+import { showCoresForThreads } from './wasm/threads';
 import { registerRelu6Gradient } from './wasm/kernels/relu6-grad';
 import { registerTrainingGradients } from './gradients';
 import type { WasmBackendLike } from './wasm/wasm-backend';
@@ -15,7 +16,8 @@ export interface InitBackendOptions {
   fallback?: boolean;
   /**
    * Threads for the `native` backend (else env `NETAUG_THREADS`, else all cores) and the wasm backend (only
-   * effective where threaded wasm runs, i.e. browsers with cross-origin isolation).
+   * effective where threaded wasm runs, i.e. browsers with cross-origin isolation; there the pool gets this many
+   * threads, up to 8, where tfjs alone would cap it at `navigator.hardwareConcurrency / 2`).
    */
   threads?: number;
   /** Log the chosen backend and every attempt with `console.log`. */
@@ -207,14 +209,21 @@ interface WasmModule {
 
 async function activateWasm(threads: number | undefined): Promise<string | null> {
   const mod = (await loader('@tensorflow/tfjs-backend-wasm')) as WasmModule;
-  if (tf.findBackend('wasm') == null) {
-    // First initialisation: point the backend at its own dist folder (Node cannot fetch relative URLs).
-    const dir = await wasmDistDir();
-    if (dir != null) mod.setWasmPaths(dir);
-    if (threads != null) mod.setThreadsCount?.(threads);
+  const dir = await wasmDistDir();
+  let restoreCores = () => {};
+  try {
+    // before tf.findBackend: on first use it starts instantiating the module (asynchronously)
+    if (threads != null) restoreCores = showCoresForThreads(threads);
+    if (tf.findBackend('wasm') == null) {
+      // First initialisation: point the backend at its own dist folder (Node cannot fetch relative URLs).
+      if (dir != null) mod.setWasmPaths(dir);
+      if (threads != null) mod.setThreadsCount?.(threads);
+    }
+    registerWasmGradientKernels();
+    if (!(await setBackend('wasm'))) return "tf.setBackend('wasm') failed (see the error logged by tfjs)";
+  } finally {
+    restoreCores();
   }
-  registerWasmGradientKernels();
-  if (!(await setBackend('wasm'))) return "tf.setBackend('wasm') failed (see the error logged by tfjs)";
   guardWasmMalloc(tf.backend() as unknown as WasmBackendLike);
   return null;
 }
