@@ -11,17 +11,20 @@
 /**
  * Shows the wasm module 2 × `threads` cores (an own property of `navigator` shadowing the real
  * `hardwareConcurrency`) until the returned function is called; call it once the backend is ready. Does nothing
- * in Node (no threaded build there) or when the page already overrides the value.
+ * in Node (no threaded build there) or when the page already overrides the value. `nav` and `isNode` are the
+ * environment's (parameters for tests).
  */
-export function showCoresForThreads(threads: number): () => void {
+export function showCoresForThreads(
+  threads: number,
+  nav: object | undefined = (globalThis as { navigator?: object }).navigator,
+  isNode: boolean = typeof process !== 'undefined' && process.versions?.node != null,
+): () => void {
   const none = () => {};
-  const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-  const nav = (globalThis as { navigator?: object }).navigator as
-    { hardwareConcurrency?: unknown } | undefined;
-  if (isNode || nav == null || typeof nav.hardwareConcurrency !== 'number') return none;
-  if (Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency')) return none;
-  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  const n = nav as { hardwareConcurrency?: unknown } | undefined;
+  if (isNode || n == null || typeof n.hardwareConcurrency !== 'number') return none;
+  if (Object.getOwnPropertyDescriptor(n, 'hardwareConcurrency')) return none;
+  Object.defineProperty(n, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
   return () => {
-    delete nav.hardwareConcurrency;
+    delete n.hardwareConcurrency;
   };
 }
