@@ -20,6 +20,15 @@ export function parseNonNegativeInt(flag: string) {
   };
 }
 
+/** Parses a channel count, 1 (grayscale) or 3 (RGB), or throws a UsageError naming the flag. */
+export function parseChannels(flag: string) {
+  return (value: string): 1 | 3 => {
+    const n = Number(value);
+    if (n !== 1 && n !== 3) throw new UsageError(`${flag} must be 1 or 3, got '${value}'`);
+    return n;
+  };
+}
+
 /** Parses a positive number flag value or throws a UsageError naming the flag. */
 export function parsePositiveNumber(flag: string) {
   return (value: string): number => {

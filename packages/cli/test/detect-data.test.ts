@@ -240,7 +240,7 @@ describe('netaug data scenes', () => {
     const a = readFileSync(join(tmp, 'gen2', 'train', 'annotations.json'), 'utf8');
     expect(a).not.toBe(readFileSync(join(EMBEDDED_SCENES_DIR, 'train', 'annotations.json'), 'utf8'));
     for (const [args, re] of [
-      [['--channels', '2'], /--channels must be 1 or 3, got 2/],
+      [['--channels', '2'], /--channels must be 1 or 3, got '2'/],
       [['--seed', '-1'], /--seed must be a non-negative integer, got '-1'/],
       [['--train', '0'], /--train must be a positive integer, got '0'/],
     ] as [string[], RegExp][]) {

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatTable, type Output } from '../output';
-import { parseNonNegativeInt, parsePositiveInt } from '../parse';
+import { parseChannels, parseNonNegativeInt, parsePositiveInt } from '../parse';
 
 interface ScenesFlags {
   train: number;
   test: number;
   size: number;
-  channels: number;
+  channels: 1 | 3;
   seed: number;
   dataDir?: string;
   json?: boolean;
@@ -16,7 +16,7 @@ interface ScenesFlags {
 interface InspectFlags {
   dataDir?: string;
   size?: number;
-  channels?: number;
+  channels?: 1 | 3;
   skipCorrupt?: boolean;
   json?: boolean;
 }
@@ -34,7 +34,7 @@ export function registerData(program: Command, io: Output): void {
     )
     .option('--data-dir <dir>', 'where to look first for fashion-mnist / mnist (also NETAUG_DATA)')
     .option('--size <px>', 'decode images to this size for the statistics', parsePositiveInt('--size'))
-    .option('--channels <n>', 'decode images with 1 or 3 channels', parsePositiveInt('--channels'))
+    .option('--channels <n>', 'decode images with 1 or 3 channels', parseChannels('--channels'))
     .option('--skip-corrupt', 'skip unreadable images (counted) instead of failing')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -44,14 +44,10 @@ export function registerData(program: Command, io: Output): void {
     .action(async (target: string, flags: InspectFlags) => {
       if (isDetectionData(target)) return inspectDetection(target, flags, io);
       const { inspectDataset } = await import('@netaug/data');
-      if (flags.channels !== undefined && flags.channels !== 1 && flags.channels !== 3) {
-        const { UsageError } = await import('../errors');
-        throw new UsageError(`--channels must be 1 or 3, got ${flags.channels}`);
-      }
       const info = await inspectDataset(target, {
         dataDir: flags.dataDir,
         size: flags.size,
-        channels: flags.channels as 1 | 3 | undefined,
+        channels: flags.channels,
         skipCorrupt: flags.skipCorrupt,
       });
       if (flags.json) {
@@ -94,7 +90,7 @@ function registerScenes(data: Command, io: Output): void {
     .option(
       '--channels <n>',
       '1 (grayscale) or 3 (coloured backgrounds, tinted items)',
-      parsePositiveInt('--channels'),
+      parseChannels('--channels'),
       1,
     )
     .option('--seed <n>', 'seed of the scenes', parseNonNegativeInt('--seed'), 0)
@@ -114,9 +110,6 @@ Examples:
   $ netaug train --task detect --data coco:./scenes/train/annotations.json,./scenes/test/annotations.json --channels 1 --val-split 400`,
     )
     .action(async (out: string, flags: ScenesFlags) => {
-      const { UsageError } = await import('../errors');
-      if (flags.channels !== 1 && flags.channels !== 3)
-        throw new UsageError(`--channels must be 1 or 3, got ${flags.channels}`);
       const { generateScenes, writeScenes } = await import('@netaug/detection');
       const { join, resolve } = await import('node:path');
       const written: Record<string, { scenes: number; boxes: number; annotations: string; items: string }> =
@@ -128,7 +121,7 @@ Examples:
           count: flags[split],
           size: flags.size,
           seed: flags.seed,
-          channels: flags.channels as 1 | 3,
+          channels: flags.channels,
           dataDir: flags.dataDir,
         });
         const { annotationFile } = writeScenes(join(out, split), scenes);
@@ -162,7 +155,7 @@ function isDetectionData(target: string): boolean {
 async function inspectDetection(target: string, flags: InspectFlags, io: Output): Promise<void> {
   const { describeDetectionDataset } = await import('@netaug/detection');
   const { loadDetectSplits, parseDetectData } = await import('../run/detect-data');
-  const channels = (flags.channels ?? (parseDetectData(target).kind === 'scenes' ? 1 : 3)) as 1 | 3;
+  const channels = flags.channels ?? (parseDetectData(target).kind === 'scenes' ? 1 : 3);
   const { train, test, source } = await loadDetectSplits(target, channels);
   const splits: [string, Awaited<ReturnType<typeof describeDetectionDataset>>][] = [
     ['train', await describeDetectionDataset(train)],
