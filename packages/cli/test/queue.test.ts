@@ -161,8 +161,11 @@ test('a password in the queue URL appears nowhere; a worker that cannot see the 
     workers.push(w);
     w.stderr!.on('data', (d) => said.push(String(d)));
     const done = capture();
-    expect(await runCli(['study', f, '--queue', guarded.url, '--json'], done.io)).toBe(0);
+    const code = await runCli(['study', f, '--queue', guarded.url, '--json'], done.io);
     said.push(done.out, done.err);
+    // on a failure, what the study and the worker said (the password masked: it is checked below otherwise)
+    if (code !== 0)
+      throw new Error(`netaug study --queue exited ${code}:\n${said.join('\n').split(secret).join('***')}`);
     expect((JSON.parse(done.out) as StudyResults).cells).toHaveLength(2);
     w.kill('SIGTERM');
     await new Promise((r) => w.once('exit', r));
