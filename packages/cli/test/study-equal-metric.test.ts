@@ -87,20 +87,27 @@ function metricOf(arm: string, width: string, seed: number): number {
   return 0.85 + 0.01 * seed;
 }
 
+/** The figures of a cell as the report reads them (only what the analysis uses). */
+const cellResult = (c: {
+  id: string;
+  arm: string;
+  group: string;
+  seed: number;
+  levels: { level: string }[];
+}) =>
+  ({
+    id: c.id,
+    arm: c.arm,
+    group: c.group,
+    seed: c.seed,
+    metric: metricOf(c.arm, c.levels[0].level, c.seed),
+    cost: COST[c.levels[0].level],
+  }) as CellResult;
+
 describe('equalMetric', () => {
   it('per level: the mean curves, the per-seed savings with their CI, and what the report may say', () => {
     const study = buildStudy(spec);
-    const cells = study.cells.map(
-      (c) =>
-        ({
-          id: c.id,
-          arm: c.arm,
-          group: c.group,
-          seed: c.seed,
-          metric: metricOf(c.arm, c.levels[0].level, c.seed),
-          cost: COST[c.levels[0].level],
-        }) as CellResult,
-    );
+    const cells = study.cells.map(cellResult);
     const [e] = equalMetric(study, cells);
     expect(e).toMatchObject({
       treatment: 'netaug',
@@ -160,17 +167,7 @@ describe('equalMetric', () => {
     const cells = study.cells
       .filter((c) => c.seed === 0 || !(c.arm === 'baseline' && c.levels[0].level === '0.5'))
       .filter((c) => c.seed !== 2)
-      .map(
-        (c) =>
-          ({
-            id: c.id,
-            arm: c.arm,
-            group: c.group,
-            seed: c.seed,
-            metric: metricOf(c.arm, c.levels[0].level, c.seed),
-            cost: COST[c.levels[0].level],
-          }) as CellResult,
-      );
+      .map(cellResult);
     const [e] = equalMetric(study, cells);
     expect(e.rows[0].perSeed.map((s) => s.seed)).toEqual([0]);
     expect(e.rows[0].savingTest).toBeNull();
