@@ -160,17 +160,15 @@ export function equalMetric(study: Study, cells: CellResult[]): EqualMetricResul
       const t = curve(treatment, rest);
       const c = curve(control, rest);
       if (!t.length || !c.length) continue;
-      // seeds with every level of both arms finished: their own curves
-      const seeds = study.spec.seeds.filter(
-        (s) =>
-          curve(treatment, rest, s).length === levels.length &&
-          curve(control, rest, s).length === levels.length,
-      );
+      // seeds with every level of both arms finished, with their own curves (computed once per seed)
+      const seedCurves = study.spec.seeds
+        .map((seed) => ({ seed, t: curve(treatment, rest, seed), c: curve(control, rest, seed) }))
+        .filter((x) => x.t.length === levels.length && x.c.length === levels.length);
       const rows = t.map((p): EqualMetricRow => {
         const reach = costToReach(c, p.metric, higherIsBetter);
-        const perSeed = seeds.map((seed) => {
-          const tp = curve(treatment, rest, seed).find((q) => q.level === p.level)!;
-          const r = costToReach(curve(control, rest, seed), tp.metric, higherIsBetter);
+        const perSeed = seedCurves.map(({ seed, t: ts, c: cs }) => {
+          const tp = ts.find((q) => q.level === p.level)!;
+          const r = costToReach(cs, tp.metric, higherIsBetter);
           return {
             seed,
             metric: tp.metric,
