@@ -117,6 +117,17 @@ describe('equalMetric', () => {
       group: '',
     });
     const [w25, w35, w50] = e.rows;
+    // every finished run of each arm, as the plot draws them: 3 widths × 3 seeds, with its own figures
+    expect(e.curves.map((c) => [c.arm, c.runs.length])).toEqual([
+      ['netaug', 9],
+      ['baseline', 9],
+    ]);
+    expect(e.curves[1].runs).toContainEqual({
+      seed: 2,
+      level: '0.5',
+      cost: 4 * M,
+      metric: expect.closeTo(0.82, 12),
+    });
 
     // width 0.25, mean curves: netaug mean (0.55 + 0.55 + 0.58) / 3 = 0.56, the baseline's mean curve 0.51 → 0.61
     // between 1M and 2M: halfway, √2 M; saving 1 − 1/√2

@@ -80,8 +80,8 @@ export interface EqualMetricResult {
   cost: string;
   /** Levels of the other factors (`regime=tiny`), '' when the factor is the only one. */
   group: string;
-  /** Mean cost and metric per level of each arm. */
-  curves: { arm: string; points: CurvePoint[] }[];
+  /** Mean cost and metric per level of each arm, and every finished run's own (`runs`, for the plot). */
+  curves: { arm: string; points: CurvePoint[]; runs: (CurvePoint & { seed: number })[] }[];
   rows: EqualMetricRow[];
 }
 
@@ -154,6 +154,10 @@ export function equalMetric(study: Study, cells: CellResult[]): EqualMetricResul
           ]
         : [];
     });
+  const runsOf = (arm: string, rest: string) =>
+    usable
+      .filter((c) => c.arm === arm && restOf(c) === rest)
+      .map((c) => ({ seed: c.seed, level: levelOf(c)!, cost: c.cost!, metric: c.metric! }));
   const out: EqualMetricResult[] = [];
   for (const { treatment, control } of study.spec.compare) {
     for (const rest of rests) {
@@ -202,8 +206,8 @@ export function equalMetric(study: Study, cells: CellResult[]): EqualMetricResul
         cost: em.cost,
         group: rest,
         curves: [
-          { arm: treatment, points: t },
-          { arm: control, points: c },
+          { arm: treatment, points: t, runs: runsOf(treatment, rest) },
+          { arm: control, points: c, runs: runsOf(control, rest) },
         ],
         rows,
       });

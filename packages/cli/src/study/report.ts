@@ -375,14 +375,6 @@ function levelsText(group: string): string {
   return parts.length === 1 ? parts[0].split('=').slice(1).join('=') : parts.join(', ');
 }
 
-/** A group without one factor's level: `width=0.35,regime=tiny` without width → `regime=tiny`. */
-function withoutFactor(group: string, factor: string): string {
-  return group
-    .split(',')
-    .filter((p) => p && !p.startsWith(`${factor}=`))
-    .join(',');
-}
-
 /** Writes the study's plots (PNG + SVG) into `dir`; returns their base names. */
 async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   const { renderPlot } = await import('@netaug/trainer');
@@ -493,15 +485,22 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
         })),
       ),
     );
-    const arms = new Set(r.equalMetric.flatMap((e) => [e.treatment, e.control]));
-    const seeds = r.cells
-      .filter((c) => c.cost != null && c.metric != null && arms.has(c.arm))
-      .map((c) => ({
-        series: label(c.arm, withoutFactor(c.group, r.equalMetric[0].factor)),
-        seed: c.seed,
-        cost: c.cost!,
-        metric: c.metric!,
-      }));
+    // every finished run once, though an arm may be in several comparisons
+    const seeds = [
+      ...new Map(
+        r.equalMetric.flatMap((e) =>
+          e.curves.flatMap((c) =>
+            c.runs.map((p) => {
+              const series = label(c.arm, e.group);
+              return [
+                `${series}|${p.seed}|${p.level}`,
+                { series, seed: p.seed, cost: p.cost, metric: p.metric },
+              ];
+            }),
+          ),
+        ),
+      ).values(),
+    ];
     await renderPlot(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
