@@ -386,7 +386,7 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
       .flatMap((c) =>
         c.history.flatMap((h) => [
           { arm: c.arm, series: `${c.arm} val`, epoch: h.epoch + 1, value: h.valTop1 },
-          { arm: c.arm, series: `${c.arm} train (augmented)`, epoch: h.epoch + 1, value: h.trainTop1 },
+          { arm: c.arm, series: `${c.arm} train batches`, epoch: h.epoch + 1, value: h.trainTop1 },
         ]),
       )
       .filter((x) => x.value != null);
