@@ -9,7 +9,15 @@
 //   node tools/reproduction.mjs                      docs/reproduction.md from the Fashion-MNIST studies
 //   node tools/reproduction.mjs --doc D.md S.yaml …  D.md (plots in D/) from the given study files
 import { runCli } from '@netaug/cli';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join, relative, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -40,6 +48,8 @@ const previousSection = (name) => {
   return parts.find((p) => p.startsWith(`## Study \`${name}\``))?.trim();
 };
 const sections = [];
+const reported = [];
+const copied = new Set();
 mkdirSync(IMG, { recursive: true });
 for (const file of STUDIES.filter((f) => existsSync(f))) {
   let json = '';
@@ -65,6 +75,7 @@ for (const file of STUDIES.filter((f) => existsSync(f))) {
   md = md.replace(/!\[([^\]]*)\]\(([^)]+)\.png\)/g, (_m, alt, base) => {
     const target = `${name}-${basename(base)}.png`;
     copyFileSync(join(reportDir, `${base}.png`), join(IMG, target));
+    copied.add(target);
     return `![${alt}](${IMG_LINK}/${target})`;
   });
   // one level deeper under this document's headings; the study file is the command that reproduces it
@@ -73,7 +84,17 @@ for (const file of STUDIES.filter((f) => existsSync(f))) {
     /^## Study `([^`]+)`\n/m,
     `## Study \`$1\`\n\nReproduce: \`netaug study ${file} --parallel 2\` (then \`${command}\`).\n`,
   );
+  reported.push(name);
   sections.push(md.trim());
+}
+// plots of the reported studies that their reports no longer make (a study's `curves.png` becomes
+// `curves-<group>.png` once it has a second group)
+const escape = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const stale = new RegExp(
+  `^(${reported.map(escape).join('|')})-(curves(-.+)?|paired|fit-gap|equal-metric)\\.png$`,
+);
+for (const f of reported.length ? readdirSync(IMG) : []) {
+  if (stale.test(f) && !copied.has(f)) rmSync(join(IMG, f));
 }
 const head = existsSync(DOC)
   ? readFileSync(DOC, 'utf8').split(MARKER)[0].trimEnd()
