@@ -16,6 +16,11 @@ export interface CurvePoint {
   metric: number;
 }
 
+/** One finished run: its seed, level, cost and metric. */
+export interface RunPoint extends CurvePoint {
+  seed: number;
+}
+
 /**
  * Where the control's curve reaches a metric value: `at` an interpolated cost (between two levels, or at one),
  * `below` its cheapest level (which already reaches it: the cost needed is at most `cost`), or `above` its
@@ -81,7 +86,7 @@ export interface EqualMetricResult {
   /** Levels of the other factors (`regime=tiny`), '' when the factor is the only one. */
   group: string;
   /** Mean cost and metric per level of each arm, and every finished run's own (`runs`, for the plot). */
-  curves: { arm: string; points: CurvePoint[]; runs: (CurvePoint & { seed: number })[] }[];
+  curves: { arm: string; points: CurvePoint[]; runs: RunPoint[] }[];
   rows: EqualMetricRow[];
 }
 
@@ -138,35 +143,36 @@ export function equalMetric(study: Study, cells: CellResult[]): EqualMetricResul
   const levels = [...new Set(study.cells.map((c) => levelOf(c)!))];
   const rests = [...new Set(study.cells.map((c) => restOf(c)))];
   const usable = cells.filter((c) => c.metric != null && c.cost != null);
-  const curve = (arm: string, rest: string, seed?: number): CurvePoint[] =>
+  // an arm's finished runs at these levels of the other factors
+  const runsOf = (arm: string, rest: string): RunPoint[] =>
+    usable
+      .filter((c) => c.arm === arm && restOf(c) === rest)
+      .map((c) => ({ seed: c.seed, level: levelOf(c)!, cost: c.cost!, metric: c.metric! }));
+  // mean cost and metric per level of these runs (of one seed, if given), in the factor's order
+  const curve = (runs: RunPoint[], seed?: number): CurvePoint[] =>
     levels.flatMap((level) => {
-      const rs = usable.filter(
-        (c) =>
-          c.arm === arm && restOf(c) === rest && levelOf(c) === level && (seed == null || c.seed === seed),
-      );
+      const rs = runs.filter((r) => r.level === level && (seed == null || r.seed === seed));
       return rs.length
         ? [
             {
               level,
-              cost: meanStd(rs.map((r) => r.cost!)).mean,
-              metric: meanStd(rs.map((r) => r.metric!)).mean,
+              cost: meanStd(rs.map((r) => r.cost)).mean,
+              metric: meanStd(rs.map((r) => r.metric)).mean,
             },
           ]
         : [];
     });
-  const runsOf = (arm: string, rest: string) =>
-    usable
-      .filter((c) => c.arm === arm && restOf(c) === rest)
-      .map((c) => ({ seed: c.seed, level: levelOf(c)!, cost: c.cost!, metric: c.metric! }));
   const out: EqualMetricResult[] = [];
   for (const { treatment, control } of study.spec.compare) {
     for (const rest of rests) {
-      const t = curve(treatment, rest);
-      const c = curve(control, rest);
+      const tRuns = runsOf(treatment, rest);
+      const cRuns = runsOf(control, rest);
+      const t = curve(tRuns);
+      const c = curve(cRuns);
       if (!t.length || !c.length) continue;
       // seeds with every level of both arms finished, with their own curves (computed once per seed)
       const seedCurves = study.spec.seeds
-        .map((seed) => ({ seed, t: curve(treatment, rest, seed), c: curve(control, rest, seed) }))
+        .map((seed) => ({ seed, t: curve(tRuns, seed), c: curve(cRuns, seed) }))
         .filter((x) => x.t.length === levels.length && x.c.length === levels.length);
       const rows = t.map((p): EqualMetricRow => {
         const reach = costToReach(c, p.metric, higherIsBetter);
@@ -206,8 +212,8 @@ export function equalMetric(study: Study, cells: CellResult[]): EqualMetricResul
         cost: em.cost,
         group: rest,
         curves: [
-          { arm: treatment, points: t, runs: runsOf(treatment, rest) },
-          { arm: control, points: c, runs: runsOf(control, rest) },
+          { arm: treatment, points: t, runs: tRuns },
+          { arm: control, points: c, runs: cRuns },
         ],
         rows,
       });
