@@ -12,7 +12,7 @@ jest.setTimeout(360_000);
 const tmp = mkdtempSync(join(tmpdir(), 'netaug-study-detect-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('a detection study: paired mAP comparison, val/test mAP per cell equal to the runs', () => {
+test('a detection study: paired mAP comparison, val/test mAP per cell and per epoch equal to the runs', () => {
   const file = join(tmp, 'det.yaml');
   writeFileSync(
     file,
@@ -55,7 +55,20 @@ test('a detection study: paired mAP comparison, val/test mAP per cell equal to t
     expect(c.testFigure).toBe(s.final.test.vocMAP);
     expect(c.valFigure).toBe(s.final.val.vocMAP);
     expect(c.testTop1).toBeNull(); // a detector has no top-1
+    // the learning curve: the validation mAP of every epoch, as the run logged it
+    const lines = readFileSync(join(c.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(c.history.map((h: { valFigure: number }) => h.valFigure)).toEqual(lines.map((l) => l.val.vocMAP));
+    expect(c.history.every((h: { trainTop1: number | null }) => h.trainTop1 === null)).toBe(true);
   }
+  // ... which the curves plot draws (a top-1 plot would have had no points)
+  const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+  expect(svg).toContain('Validation vocMAP of the tiny model per epoch');
+  expect(svg).toContain('baseline val vocMAP');
+  expect(svg).toContain('netaug val vocMAP');
+  expect(readFileSync(join(dir, 'paired.svg'), 'utf8')).not.toContain('difference (points)');
   // the paired difference is over the two seeds, netaug − baseline
   const cmp = results.comparisons[0];
   const m = (arm: string, seed: number) =>

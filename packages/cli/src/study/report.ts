@@ -41,7 +41,17 @@ export interface CellResult {
   seconds: number;
   /** The study's `equalMetric.cost` of the run (e.g. the tiny model's MACs); null without it. */
   cost: number | null;
-  history: { epoch: number; trainTop1: number; valTop1: number | null; trainLoss: number }[];
+  /**
+   * Per epoch: top-1 on the training batches (null for a task without it, e.g. detection), validation top-1, the
+   * validation value of the metric's figure ({@link metricFigure}; the same as valTop1 for top-1) and the loss.
+   */
+  history: {
+    epoch: number;
+    trainTop1: number | null;
+    valTop1: number | null;
+    valFigure: number | null;
+    trainLoss: number;
+  }[];
 }
 
 /** Mean ± std of the metric and the fit gap of one arm within one group of levels. */
@@ -94,7 +104,11 @@ type Summary = {
   };
 } & Record<string, unknown>;
 
-type EpochLine = { epoch: number; train: { top1: number; loss: number }; val?: { top1: number } };
+type EpochLine = {
+  epoch: number;
+  train: { top1?: number; loss: number };
+  val?: { top1?: number } & Record<string, unknown>;
+};
 
 function at(o: unknown, key: string): number | undefined {
   let v: unknown = o;
@@ -110,20 +124,22 @@ export function readCellResult(
   costPath?: string,
 ): CellResult {
   const summary = JSON.parse(readFileSync(join(cell.runDir, 'summary.json'), 'utf8')) as Summary;
+  const figure = metricFigure(metric);
   const history = readFileSync(join(cell.runDir, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as EpochLine)
     .map((r) => ({
       epoch: r.epoch,
-      trainTop1: r.train.top1,
+      trainTop1: r.train.top1 ?? null,
       valTop1: r.val?.top1 ?? null,
+      valFigure: at(r.val, figure) ?? null,
       trainLoss: r.train.loss,
     }));
   const sel = summary.final?.selected?.epoch ?? history.length - 1;
   const gap = (e: number) => {
     const r = history[e];
-    return r && r.valTop1 != null ? r.trainTop1 - r.valTop1 : null;
+    return r && r.trainTop1 != null && r.valTop1 != null ? r.trainTop1 - r.valTop1 : null;
   };
   return {
     ...cell,
@@ -201,9 +217,14 @@ export function analyse(
   return { arms, comparisons, equalMetric: equalMetric(study, cells) };
 }
 
+/** A metric reported in percent (top-1, top-5, accuracy): shown ×100, its differences in points. */
+function isPercent(metric: string): boolean {
+  return /top[15]$|accuracy$/i.test(metric);
+}
+
 /** How the metric is printed: fractions like top-1 as percent, differences in points. */
 export function metricFormat(metric: string): { value: (x: number) => string; diff: (x: number) => string } {
-  const pct = /top[15]$|accuracy$/i.test(metric);
+  const pct = isPercent(metric);
   return pct
     ? {
         value: (x) => `${(100 * x).toFixed(2)}%`,
@@ -366,7 +387,7 @@ export function metricFigure(metric: string): string {
 }
 
 function stdText(metric: string, std: number): string {
-  return /top[15]$|accuracy$/i.test(metric) ? `${(100 * std).toFixed(2)}` : std.toPrecision(3);
+  return isPercent(metric) ? `${(100 * std).toFixed(2)}` : std.toPrecision(3);
 }
 
 /** `regime=tiny,lr=0.1` → `tiny, lr=0.1`: a single factor's name is left out. */
@@ -380,22 +401,31 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   const { renderPlot } = await import('@netaug/trainer');
   const out: string[] = [];
   const groups = [...new Set(r.cells.map((c) => c.group))];
+  // top-1: validation and training batches (the fit gap as a picture); another metric (e.g. a detector's
+  // vocMAP, which has no training-batch counterpart): its validation value per epoch
+  const fig = metricFigure(r.metric);
+  const top1 = fig === 'top1';
   for (const group of groups) {
     const rows = r.cells
       .filter((c) => c.group === group)
       .flatMap((c) =>
-        c.history.flatMap((h) => [
-          { arm: c.arm, series: `${c.arm} val`, epoch: h.epoch + 1, value: h.valTop1 },
-          { arm: c.arm, series: `${c.arm} train batches`, epoch: h.epoch + 1, value: h.trainTop1 },
-        ]),
+        c.history.flatMap((h) =>
+          top1
+            ? [
+                { arm: c.arm, series: `${c.arm} val`, epoch: h.epoch + 1, value: h.valTop1 },
+                { arm: c.arm, series: `${c.arm} train batches`, epoch: h.epoch + 1, value: h.trainTop1 },
+              ]
+            : [{ arm: c.arm, series: `${c.arm} val ${fig}`, epoch: h.epoch + 1, value: h.valFigure }],
+        ),
       )
       .filter((x) => x.value != null);
+    if (!rows.length) continue; // the metric is not in the per-epoch validation figures
     const name =
       groups.length > 1 ? `curves-${levelsText(group).replace(/[^A-Za-z0-9_.-]+/g, '_')}` : 'curves';
     await renderPlot(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: `Top-1 of the tiny model per epoch, mean ± std over seeds${group ? ` (${levelsText(group)})` : ''}`,
+        title: `${top1 ? 'Top-1' : `Validation ${fig}`} of the tiny model per epoch, mean ± std over seeds${group ? ` (${levelsText(group)})` : ''}`,
         width: 520,
         height: 300,
         data: { values: rows },
@@ -406,7 +436,14 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
         layer: [
           {
             mark: { type: 'errorband', extent: 'stdev', opacity: 0.25 },
-            encoding: { y: { field: 'value', type: 'quantitative', title: 'top-1', scale: { zero: false } } },
+            encoding: {
+              y: {
+                field: 'value',
+                type: 'quantitative',
+                title: top1 ? 'top-1' : fig,
+                scale: { zero: false },
+              },
+            },
           },
           {
             mark: { type: 'line' },
@@ -421,12 +458,14 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
   if (r.comparisons.length) {
     const label = (c: ComparisonResult) =>
       `${c.treatment} − ${c.control}${c.group ? ` · ${levelsText(c.group)}` : ''}`;
+    // in the report's own units: points for a percentage, the metric's scale otherwise (e.g. vocMAP)
+    const k = isPercent(r.metric) ? 100 : 1;
     const points = r.comparisons.flatMap((c) =>
-      c.diffs.map((d, i) => ({ comparison: label(c), seed: c.seeds[i], diff: 100 * d })),
+      c.diffs.map((d, i) => ({ comparison: label(c), seed: c.seeds[i], diff: k * d })),
     );
     const cis = r.comparisons
       .filter((c) => c.ci95)
-      .map((c) => ({ comparison: label(c), lo: 100 * c.ci95![0], hi: 100 * c.ci95![1], mean: 100 * c.mean }));
+      .map((c) => ({ comparison: label(c), lo: k * c.ci95![0], hi: k * c.ci95![1], mean: k * c.mean }));
     await renderPlot(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -444,7 +483,11 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
             mark: { type: 'rule', strokeWidth: 2 },
             encoding: {
               y: { field: 'comparison', type: 'nominal', title: null, axis: { labelLimit: 400 } },
-              x: { field: 'lo', type: 'quantitative', title: 'difference (points)' },
+              x: {
+                field: 'lo',
+                type: 'quantitative',
+                title: k === 100 ? 'difference (points)' : 'difference',
+              },
               x2: { field: 'hi' },
             },
           },
