@@ -182,3 +182,44 @@ test('a password in the queue URL appears nowhere; a worker that cannot see the 
   expect(all.length).toBeGreaterThan(20);
   for (const file of all) expect(readFileSync(file).includes(secret)).toBe(false);
 }, 600_000);
+
+test('--cells with --queue enqueues only the matching cells; enqueuing the whole study later adds the rest', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'netaug-queue-cells-'));
+  const f = join(root, 'sub.yaml');
+  writeFileSync(
+    f,
+    [
+      'name: sub',
+      `out: ${join(root, 'study')}`,
+      'base: { model: mobilenetv2-tiny, data: fashion-mnist, subset: 200, valSplit: 100, testSubset: 100,',
+      '  epochs: 1, batch: 50, bnImages: 100, backend: wasm }',
+      'seeds: [0, 1]',
+      'arms: { baseline: { config: { strategy: baseline } }, netaug: { config: { strategy: netaug } } }',
+      'compare: [{ treatment: netaug, control: baseline }]',
+    ].join('\n'),
+  );
+  // a queue no worker serves: the jobs stay where the study put them
+  const on = ['--queue', redis.url, '--queue-name', 'unserved'];
+  const status = async () => {
+    const c = capture();
+    expect(await runCli(['study', f, ...on, '--status', '--json'], c.io)).toBe(0);
+    const cells = (JSON.parse(c.out) as { cells: { id: string; status: string }[] }).cells;
+    return Object.fromEntries(cells.map((x) => [x.id, x.status]));
+  };
+  const first = capture();
+  expect(await runCli(['study', f, ...on, '--cells', 'netaug-*', '--no-wait'], first.io)).toBe(0);
+  expect(first.err).toMatch(/2 cells enqueued on .*, 0 already queued/);
+  expect(await status()).toEqual({
+    'baseline-s0': 'pending',
+    'baseline-s1': 'pending',
+    'netaug-s0': 'waiting',
+    'netaug-s1': 'waiting',
+  });
+  const bad = capture();
+  expect(await runCli(['study', f, ...on, '--cells', 'nothing-*', '--no-wait'], bad.io)).toBe(1);
+  expect(bad.err).toMatch(/--cells: no cell of sub matches 'nothing-\*'/);
+  const rest = capture();
+  expect(await runCli(['study', f, ...on, '--no-wait'], rest.io)).toBe(0);
+  expect(rest.err).toMatch(/2 cells enqueued on .*, 2 already queued/);
+  expect(Object.values(await status())).toEqual(['waiting', 'waiting', 'waiting', 'waiting']);
+});

@@ -44,7 +44,7 @@ export function registerStudy(program: Command, io: Output): void {
     .option('--retry-failed', 'train cells that failed before again')
     .option(
       '--cells <patterns>',
-      "train only the cells whose ids match these comma-separated patterns ('*' matches any text, e.g. 'netaug-*,baseline-s0'); the report covers every finished cell",
+      "train (with --queue: enqueue) only the cells whose ids match these comma-separated patterns ('*' matches any text, e.g. 'netaug-*,baseline-s0'); the report covers every finished cell",
       (v: string) =>
         v
           .split(',')
@@ -159,9 +159,9 @@ Examples:
         return;
       }
 
+      // --cells: the cells trained here, or with --queue the cells enqueued (the report still covers them all)
+      let chosen = cells;
       if (flags.cells) {
-        if (q)
-          throw new UsageError('--cells selects cells trained here; with --queue every cell is enqueued');
         const { matchesCell } = await import('../study/runner');
         const unmatched = flags.cells.filter((p) => !cells.some((c) => matchesCell(c.id, [p])));
         if (unmatched.length)
@@ -169,6 +169,7 @@ Examples:
             `--cells: no cell of ${study.name} matches ${unmatched.map((p) => `'${p}'`).join(', ')} ` +
               `(its cells: ${cells.map((c) => c.id).join(', ')})`,
           );
+        chosen = cells.filter((c) => matchesCell(c.id, flags.cells!));
       }
       let failed: string[] = [];
       if (q && !flags.reportOnly) {
@@ -177,6 +178,7 @@ Examples:
         const r = await enqueueStudy(q, study, cells, {
           queueName: flags.queueName,
           retryFailed: flags.retryFailed,
+          only: chosen,
           log,
         });
         log(
@@ -184,7 +186,7 @@ Examples:
             `(queue '${flags.queueName}'), ${r.existing.length} already queued, ${r.skippedDone.length} finished → ${study.out}`,
         );
         if (!flags.wait) return;
-        failed = await waitForStudy(q, study, cells, { queueName: flags.queueName, log });
+        failed = await waitForStudy(q, study, chosen, { queueName: flags.queueName, log });
       } else if (!flags.reportOnly) {
         writeStudySettings(study, { parallel, nativeThreads });
         failed = (

@@ -38,14 +38,15 @@ const storedFile = (out: string, name: string) => join(out, `${name}.study.json`
 const jobCellId = (study: string, cell: string) => `${study}/${cell}`;
 
 /**
- * Enqueues every cell of a study that is not finished on storage; the job id is the cell's hash (enqueuing again
- * adds nothing). The study's out folder must be the same path on every machine (absolute).
+ * Enqueues every cell of a study (or only the cells in `only`) that is not finished on storage; the job id is
+ * the cell's hash (enqueuing again adds nothing). The study's out folder must be the same path on every machine
+ * (absolute). The study stored for the workers has all its cells: the last one to finish writes the report.
  */
 export async function enqueueStudy(
   q: QueueUrl,
   study: Study,
   cells: PlannedCell[],
-  o: { queueName: string; retryFailed?: boolean; log: (line: string) => void },
+  o: { queueName: string; retryFailed?: boolean; only?: PlannedCell[]; log: (line: string) => void },
 ): Promise<{ added: string[]; existing: string[]; skippedDone: string[]; retried: string[] }> {
   const { enqueueCells } = await import('@netaug/queue');
   const stored: StoredStudy = {
@@ -61,7 +62,7 @@ export async function enqueueStudy(
   return enqueueCells(
     q,
     o.queueName,
-    cells.map((c) => ({
+    (o.only ?? cells).map((c) => ({
       cellId: jobCellId(study.name, c.id),
       hash: c.hash,
       runDir: c.runDir,
