@@ -9,15 +9,7 @@
 //   node tools/reproduction.mjs                      docs/reproduction.md from the Fashion-MNIST studies
 //   node tools/reproduction.mjs --doc D.md S.yaml …  D.md (plots in D/) from the given study files
 import { runCli } from '@netaug/cli';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -48,8 +40,6 @@ const previousSection = (name) => {
   return parts.find((p) => p.startsWith(`## Study \`${name}\``))?.trim();
 };
 const sections = [];
-const reported = [];
-const copied = new Set();
 mkdirSync(IMG, { recursive: true });
 for (const file of STUDIES.filter((f) => existsSync(f))) {
   let json = '';
@@ -75,7 +65,6 @@ for (const file of STUDIES.filter((f) => existsSync(f))) {
   md = md.replace(/!\[([^\]]*)\]\(([^)]+)\.png\)/g, (_m, alt, base) => {
     const target = `${name}-${basename(base)}.png`;
     copyFileSync(join(reportDir, `${base}.png`), join(IMG, target));
-    copied.add(target);
     return `![${alt}](${IMG_LINK}/${target})`;
   });
   // one level deeper under this document's headings; the study file is the command that reproduces it
@@ -84,20 +73,21 @@ for (const file of STUDIES.filter((f) => existsSync(f))) {
     /^## Study `([^`]+)`\n/m,
     `## Study \`$1\`\n\nReproduce: \`netaug study ${file} --parallel 2\` (then \`${command}\`).\n`,
   );
-  reported.push(name);
   sections.push(md.trim());
 }
-// plots of the reported studies that their reports no longer make (a study's `curves.png` becomes
-// `curves-<group>.png` once it has a second group)
-const escape = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const stale = new RegExp(
-  `^(${reported.map(escape).join('|')})-(curves(-.+)?|paired|fit-gap|equal-metric)\\.png$`,
-);
-for (const f of reported.length ? readdirSync(IMG) : []) {
-  if (stale.test(f) && !copied.has(f)) rmSync(join(IMG, f));
-}
+// plots the document's generated part linked and no longer links (a study's `curves.png` becomes
+// `curves-<group>.png` once it has a second group): removed, unless the hand-written part links them
+const links = (md) =>
+  [...md.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)/g)]
+    .map((m) => m[1])
+    .filter((l) => dirname(l) === IMG_LINK)
+    .map((l) => basename(l));
 const head = existsSync(DOC)
   ? readFileSync(DOC, 'utf8').split(MARKER)[0].trimEnd()
   : `# ${basename(DOC, '.md')}`;
+const kept = new Set([...links(sections.join('\n')), ...links(head)]);
+for (const f of new Set(links(previous))) {
+  if (!kept.has(f) && existsSync(join(IMG, f))) rmSync(join(IMG, f));
+}
 writeFileSync(DOC, `${head}\n\n${MARKER}\n\n${sections.join('\n\n')}\n`);
 console.log(`wrote ${DOC} from ${sections.length} study report(s)`);
