@@ -328,6 +328,10 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
     const md = readFileSync(join(out, 'reports', 'tiny', 'report.md'), 'utf8');
     expect(md).toMatch(/### netaug − baseline/);
     expect(md).toMatch(/95% CI \[/);
+    // the t statistic as the report prints it (a minus sign like the differences', not a hyphen)
+    const tText = cmp.t!.toFixed(2).replace('-', '−');
+    expect(md).toContain(`paired t = ${tText} (df 1), p = ${cmp.p!.toPrecision(2)}`);
+    expect(md).not.toMatch(/paired t = -/);
     for (const p of ['curves', 'paired', 'fit-gap'])
       expect(readFileSync(join(out, 'reports', 'tiny', `${p}.png`)).length).toBeGreaterThan(1000);
   });

@@ -312,7 +312,9 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
         '',
         `Mean difference ${fmt.diff(c.mean)}, std ${stdText(r.metric, c.std)}, n = ${c.n}` +
           (c.ci95 ? `, 95% CI [${fmt.diff(c.ci95[0])}, ${fmt.diff(c.ci95[1])}]` : '') +
-          (c.t != null ? `, paired t = ${c.t.toFixed(2)} (df ${c.n - 1}), p = ${c.p!.toPrecision(2)}` : '') +
+          (c.t != null
+            ? `, paired t = ${c.t.toFixed(2).replace('-', '−')} (df ${c.n - 1}), p = ${c.p!.toPrecision(2)}`
+            : '') +
           `; ${c.treatment} ahead in ${c.wins} of ${c.n} seeds.`,
         '',
         c.verdict,
