@@ -74,12 +74,20 @@ test('two workers, one killed mid-epoch: the study completes and the interrupted
 
   // wait until worker A trains a cell that has finished its first epoch, then kill A (SIGKILL, no cleanup)
   let killed: { runDir: string; child: number } | undefined;
+  let twoAtATime = false;
   for (let i = 0; i < 600 && !killed; i++) {
     await sleep(200);
     const status = capture();
     await runCli(['study', file, '--queue', redis.url, '--status', '--json'], status.io);
     if (!status.out) continue;
-    const cells = JSON.parse(status.out).cells as { where: string; epoch: number; runDir: string }[];
+    const st = JSON.parse(status.out) as {
+      atATime: number;
+      cells: { where: string; epoch: number; runDir: string; status: string }[];
+    };
+    const { cells } = st;
+    // the time left counts the cells training now as the cells trained at a time (the study's own settings say 1)
+    expect(st.atATime).toBe(Math.max(1, cells.filter((x) => x.status === 'running').length));
+    if (cells.filter((x) => x.status === 'running').length === 2) twoAtATime = true;
     const mine = cells.find(
       (x) => x.where === 'wa' && x.epoch >= 1 && existsSync(join(x.runDir, 'run.lock')),
     );
@@ -90,6 +98,7 @@ test('two workers, one killed mid-epoch: the study completes and the interrupted
     }
   }
   expect(killed).toBeDefined();
+  expect(twoAtATime).toBe(true);
   // its training process ends with it (no orphan keeps writing the folder another worker resumes)
   for (let i = 0; i < 50 && alive(killed!.child); i++) await sleep(100);
   expect(alive(killed!.child)).toBe(false);

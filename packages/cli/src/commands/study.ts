@@ -105,7 +105,11 @@ Examples:
         const jobs = q
           ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name, log)
           : undefined;
-        const left = estimateSecondsLeft(states, parallel);
+        // on a queue, as many at a time as are training now (the workers' number is not known here)
+        const slots = jobs
+          ? Math.max(1, [...jobs.values()].filter((j) => j.state === 'active').length)
+          : parallel;
+        const left = estimateSecondsLeft(states, slots);
         const rows = states.map((s) => {
           const job = jobs?.get(s.cell.hash);
           const status =
@@ -124,6 +128,7 @@ Examples:
                 study: study.name,
                 out: study.out,
                 secondsLeft: left,
+                atATime: slots,
                 cells: rows.map(({ s, status, where }) => ({
                   id: s.cell.id,
                   status,
@@ -153,7 +158,7 @@ Examples:
           ]) +
             `${count('done')} done, ${count('running')} running, ${count('partial')} interrupted, ` +
             `${count('pending') + count('waiting')} pending, ${count('failed')} failed` +
-            (left != null ? `; about ${formatDuration(left)} left with ${parallel} at a time` : '') +
+            (left != null ? `; about ${formatDuration(left)} left with ${slots} at a time` : '') +
             '\n',
         );
         return;
