@@ -68,7 +68,9 @@ test('a detection study: paired mAP comparison, val/test mAP per cell and per ep
   expect(svg).toContain('Validation vocMAP of the tiny model per epoch');
   expect(svg).toContain('baseline val vocMAP');
   expect(svg).toContain('netaug val vocMAP');
-  expect(readFileSync(join(dir, 'paired.svg'), 'utf8')).not.toContain('difference (points)');
+  const paired = readFileSync(join(dir, 'paired.svg'), 'utf8');
+  expect(paired).toContain('Paired difference per seed (test.vocMAP) with the 95% CI of the mean');
+  expect(paired).not.toContain('difference (points)');
   // the paired difference is over the two seeds, netaug − baseline
   const cmp = results.comparisons[0];
   const m = (arm: string, seed: number) =>

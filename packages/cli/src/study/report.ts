@@ -471,7 +471,7 @@ async function writePlots(dir: string, r: StudyResults): Promise<string[]> {
     await renderPlot(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: `Paired difference per seed (${r.metric}, points) with the 95% CI of the mean`,
+        title: `Paired difference per seed (${r.metric}${k === 100 ? ', points' : ''}) with the 95% CI of the mean`,
         width: 520,
         height: { step: 40 },
         layer: [
