@@ -86,8 +86,9 @@ test('two workers, one killed mid-epoch: the study completes and the interrupted
     };
     const { cells } = st;
     // the time left counts the cells training now as the cells trained at a time (the study's own settings say 1)
-    expect(st.atATime).toBe(Math.max(1, cells.filter((x) => x.status === 'running').length));
-    if (cells.filter((x) => x.status === 'running').length === 2) twoAtATime = true;
+    const running = cells.filter((x) => x.status === 'running').length;
+    expect(st.atATime).toBe(Math.max(1, running));
+    if (running === 2) twoAtATime = true;
     const mine = cells.find(
       (x) => x.where === 'wa' && x.epoch >= 1 && existsSync(join(x.runDir, 'run.lock')),
     );

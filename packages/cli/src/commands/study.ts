@@ -105,11 +105,6 @@ Examples:
         const jobs = q
           ? await (await import('../study/queue')).studyJobs(q, flags.queueName, study.name, log)
           : undefined;
-        // on a queue, as many at a time as are training now (the workers' number is not known here)
-        const slots = jobs
-          ? Math.max(1, [...jobs.values()].filter((j) => j.state === 'active').length)
-          : parallel;
-        const left = estimateSecondsLeft(states, slots);
         const rows = states.map((s) => {
           const job = jobs?.get(s.cell.hash);
           const status =
@@ -121,6 +116,10 @@ Examples:
               : (job?.failedReason ?? s.error?.message ?? '');
           return { s, status, where };
         });
+        const count = (st: string) => rows.filter((r) => r.status === st).length;
+        // on a queue, as many at a time as are training now (the workers' number is not known here)
+        const slots = jobs ? Math.max(1, count('running')) : parallel;
+        const left = estimateSecondsLeft(states, slots);
         if (flags.json) {
           io.out(
             JSON.stringify(
@@ -145,7 +144,6 @@ Examples:
           );
           return;
         }
-        const count = (st: string) => rows.filter((r) => r.status === st).length;
         io.out(
           formatTable([
             ['cell', 'status', 'epoch', 'where'],
