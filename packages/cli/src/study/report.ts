@@ -270,18 +270,21 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
   const figFmt = metricFormat(fig);
   const figText = (x: number | null) => (x == null ? '—' : fig === 'top1' ? pct(x) : figFmt.value(x));
   const figLabel = fig === 'top1' ? 'top-1' : fig;
+  // a fit gap needs a top-1 on training batches; a study without one (e.g. detection) has no such column
+  const hasGap = r.cells.some((c) => c.fitGap != null);
+  const gapCol = (text: string) => (hasGap ? ` ${text} |` : '');
   L.push(
     '## Per arm',
     '',
-    ...(r.cells.some((c) => c.fitGap != null)
+    ...(hasGap
       ? [
           'Fit gap = top-1 of the tiny model on its augmented training batches during the selected epoch − its ' +
             'validation top-1 at that epoch. Below 0 the model under-fits.',
           '',
         ]
       : []),
-    `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} | fit gap | selected epoch | time per run |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} |${gapCol('fit gap')} selected epoch | time per run |`,
+    `|---|---|---|---|---|${gapCol('---')}---|---|`,
   );
   for (const a of r.arms) {
     // a standard deviation needs two runs
@@ -290,7 +293,9 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
     L.push(
       `| ${a.group || '—'} | ${a.arm} | ${a.n} | ${fmt.value(a.metric.mean)}${pm(stdText(r.metric, a.metric.std))} | ` +
         `${val ? `${figText(val.mean)}${pm(stdText(fig, val.std))}` : '—'} | ` +
-        `${a.fitGap ? `${pt(a.fitGap.mean)}${pm((100 * a.fitGap.std).toFixed(2))}` : '—'} | ` +
+        (hasGap
+          ? `${a.fitGap ? `${pt(a.fitGap.mean)}${pm((100 * a.fitGap.std).toFixed(2))}` : '—'} | `
+          : '') +
         `${a.selectedEpoch.min === a.selectedEpoch.max ? a.selectedEpoch.min + 1 : `${a.selectedEpoch.min + 1}–${a.selectedEpoch.max + 1}`} | ` +
         `${(a.seconds.mean / 60).toFixed(0)} min |`,
     );
@@ -332,12 +337,12 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
   L.push(
     '## Cells',
     '',
-    `| cell | val ${figLabel} | test ${figLabel} | selected epoch | fit gap | run folder |`,
-    '|---|---|---|---|---|---|',
+    `| cell | val ${figLabel} | test ${figLabel} | selected epoch |${gapCol('fit gap')} run folder |`,
+    `|---|---|---|---|${gapCol('---')}---|`,
   );
   for (const c of r.cells)
     L.push(
-      `| ${c.id} | ${figText(fig === 'top1' ? c.valTop1 : c.valFigure)} | ${figText(fig === 'top1' ? c.testTop1 : c.testFigure)} | ${c.selectedEpoch + 1}/${c.epochs} (${c.select}) | ${pt(c.fitGap)} | \`${c.runDir}\` |`,
+      `| ${c.id} | ${figText(fig === 'top1' ? c.valTop1 : c.valFigure)} | ${figText(fig === 'top1' ? c.testTop1 : c.testFigure)} | ${c.selectedEpoch + 1}/${c.epochs} (${c.select}) |${gapCol(pt(c.fitGap))} \`${c.runDir}\` |`,
     );
   L.push('');
   return L.join('\n');
