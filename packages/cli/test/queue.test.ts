@@ -12,6 +12,7 @@ import { trainRun } from '../src/run/train-run';
 import type { StudyResults } from '../src/study/report';
 import { startRedis, type RedisServer } from '../../queue/test/redis-server';
 import { capture } from './capture';
+import { QUEUE_PREFIX } from '@netaug/queue';
 
 const BIN = join(__dirname, '..', 'dist', 'bin.js');
 const tmp = mkdtempSync(join(tmpdir(), 'netaug-queue-'));
@@ -232,4 +233,23 @@ test('--cells with --queue enqueues only the matching cells; enqueuing the whole
   expect(await runCli(['study', f, ...on, '--no-wait'], rest.io)).toBe(0);
   expect(rest.err).toMatch(/2 cells enqueued on .*, 2 already queued/);
   expect(Object.values(await status())).toEqual(['waiting', 'waiting', 'waiting', 'waiting']);
+  // an operator gives two jobs a priority (BullMQ keeps them apart as 'prioritized'): they still wait, and the
+  // status line counts them pending
+  const { Queue } = await import('bullmq');
+  const bq = new Queue('unserved', {
+    connection: { host: '127.0.0.1', port: redis.port },
+    prefix: QUEUE_PREFIX,
+  });
+  try {
+    const waiting = await bq.getJobs(['wait']);
+    expect(waiting).toHaveLength(4);
+    for (const j of waiting.slice(0, 2)) await j.changePriority({ priority: 1 });
+    expect(await bq.getJobCounts('prioritized', 'wait')).toEqual({ prioritized: 2, wait: 2 });
+  } finally {
+    await bq.close();
+  }
+  expect(Object.values(await status())).toEqual(['waiting', 'waiting', 'waiting', 'waiting']);
+  const plain = capture();
+  expect(await runCli(['study', f, ...on, '--status'], plain.io)).toBe(0);
+  expect(plain.out).toMatch(/^0 done, 0 running, 0 interrupted, 4 pending, 0 failed/m);
 });

@@ -107,8 +107,15 @@ Examples:
           : undefined;
         const rows = states.map((s) => {
           const job = jobs?.get(s.cell.hash);
+          // a job given a priority (BullMQ's 'prioritized') waits like any other
           const status =
-            s.status === 'done' || !job ? s.status : job.state === 'active' ? 'running' : job.state;
+            s.status === 'done' || !job
+              ? s.status
+              : job.state === 'active'
+                ? 'running'
+                : job.state === 'prioritized'
+                  ? 'waiting'
+                  : job.state;
           const where = job?.worker
             ? job.worker
             : s.lock
@@ -155,7 +162,8 @@ Examples:
             ]),
           ]) +
             `${count('done')} done, ${count('running')} running, ${count('partial')} interrupted, ` +
-            `${count('pending') + count('waiting')} pending, ${count('failed')} failed` +
+            `${count('pending') + count('waiting') + count('delayed') + count('waiting-children')} pending, ` +
+            `${count('failed')} failed` +
             (left != null ? `; about ${formatDuration(left)} left with ${slots} at a time` : '') +
             '\n',
         );

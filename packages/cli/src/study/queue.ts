@@ -211,7 +211,7 @@ export async function checkStorage(q: QueueUrl, queueName: string): Promise<stri
   const { queueStatus } = await import('@netaug/queue');
   const seen = new Set<string>();
   for (const s of await queueStatus(q, queueName)) {
-    if (s.state !== 'waiting' && s.state !== 'active' && s.state !== 'delayed') continue;
+    if (s.state === 'completed' || s.state === 'failed' || s.state === 'unknown') continue;
     const key = s.cellId.split('/')[0];
     if (seen.has(key)) continue;
     seen.add(key);
