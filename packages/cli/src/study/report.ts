@@ -38,7 +38,13 @@ export interface CellResult {
   /** The same at the last epoch. */
   fitGapLast: number | null;
   epochs: number;
+  /** Wall time of the whole run (pauses and a machine shared with other work included). */
   seconds: number;
+  /**
+   * Median wall time of the run's epochs (training and validation; `seconds` of metrics.jsonl): a pause or an
+   * interruption moves one epoch's time, not the median. Null when the epochs have no time.
+   */
+  epochSeconds: number | null;
   /** The study's `equalMetric.cost` of the run (e.g. the tiny model's MACs); null without it. */
   cost: number | null;
   /**
@@ -66,6 +72,8 @@ export interface ArmResult {
   fitGap: { mean: number; std: number } | null;
   selectedEpoch: { mean: number; min: number; max: number };
   seconds: { mean: number };
+  /** Mean over the arm's runs of their median epoch time; null when no run has one. */
+  epochSeconds: { mean: number } | null;
 }
 
 export interface ComparisonResult extends PairedResult {
@@ -106,6 +114,7 @@ type Summary = {
 
 type EpochLine = {
   epoch: number;
+  seconds?: number;
   train: { top1?: number; loss: number };
   val?: { top1?: number } & Record<string, unknown>;
 };
@@ -125,17 +134,26 @@ export function readCellResult(
 ): CellResult {
   const summary = JSON.parse(readFileSync(join(cell.runDir, 'summary.json'), 'utf8')) as Summary;
   const figure = metricFigure(metric);
-  const history = readFileSync(join(cell.runDir, 'metrics.jsonl'), 'utf8')
+  const lines = readFileSync(join(cell.runDir, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as EpochLine)
-    .map((r) => ({
-      epoch: r.epoch,
-      trainTop1: r.train.top1 ?? null,
-      valTop1: r.val?.top1 ?? null,
-      valFigure: at(r.val, figure) ?? null,
-      trainLoss: r.train.loss,
-    }));
+    .map((l) => JSON.parse(l) as EpochLine);
+  const history = lines.map((r) => ({
+    epoch: r.epoch,
+    trainTop1: r.train.top1 ?? null,
+    valTop1: r.val?.top1 ?? null,
+    valFigure: at(r.val, figure) ?? null,
+    trainLoss: r.train.loss,
+  }));
+  const times = lines
+    .flatMap((r) => (typeof r.seconds === 'number' ? [r.seconds] : []))
+    .sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const epochSeconds = !times.length
+    ? null
+    : times.length % 2
+      ? times[mid]
+      : (times[mid - 1] + times[mid]) / 2;
   const sel = summary.final?.selected?.epoch ?? history.length - 1;
   const gap = (e: number) => {
     const r = history[e];
@@ -154,6 +172,7 @@ export function readCellResult(
     fitGapLast: gap(history.length - 1),
     epochs: summary.epochs,
     seconds: summary.seconds,
+    epochSeconds,
     cost: costPath ? (at(summary, costPath) ?? null) : null,
     history,
   };
@@ -187,6 +206,9 @@ export function analyse(
         fitGap: gaps.length ? meanStd(gaps) : null,
         selectedEpoch: { mean: meanStd(sel).mean, min: Math.min(...sel), max: Math.max(...sel) },
         seconds: { mean: meanStd(rs.map((r) => r.seconds)).mean },
+        epochSeconds: rs.some((r) => r.epochSeconds != null)
+          ? { mean: meanStd(rs.flatMap((r) => (r.epochSeconds != null ? [r.epochSeconds] : []))).mean }
+          : null,
       });
     }
   }
@@ -283,8 +305,8 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
           '',
         ]
       : []),
-    `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} |${gapCol('fit gap')} selected epoch | time per run |`,
-    `|---|---|---|---|---|${gapCol('---')}---|---|`,
+    `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} |${gapCol('fit gap')} selected epoch | time per run | median epoch |`,
+    `|---|---|---|---|---|${gapCol('---')}---|---|---|`,
   );
   for (const a of r.arms) {
     // a standard deviation needs two runs
@@ -297,10 +319,17 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
           ? `${a.fitGap ? `${pt(a.fitGap.mean)}${pm((100 * a.fitGap.std).toFixed(2))}` : '—'} | `
           : '') +
         `${a.selectedEpoch.min === a.selectedEpoch.max ? a.selectedEpoch.min + 1 : `${a.selectedEpoch.min + 1}–${a.selectedEpoch.max + 1}`} | ` +
-        `${(a.seconds.mean / 60).toFixed(0)} min |`,
+        `${(a.seconds.mean / 60).toFixed(0)} min | ` +
+        `${a.epochSeconds ? `${a.epochSeconds.mean < 100 ? a.epochSeconds.mean.toFixed(1) : a.epochSeconds.mean.toFixed(0)} s` : '—'} |`,
     );
   }
-  L.push('');
+  L.push(
+    '',
+    'Time per run: wall time of the whole run (mean over its seeds), pauses and other work on the machine ' +
+      "included. Median epoch: each run's median epoch wall time (training and validation), mean over its seeds; " +
+      'a pause or an interruption moves one epoch, not the median.',
+    '',
+  );
   if (r.comparisons.length) {
     L.push('## Paired comparisons', '');
     for (const c of r.comparisons) {
