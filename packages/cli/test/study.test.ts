@@ -381,6 +381,10 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
     expect(await runCli(['study', file, '--status', '--json'], s.io)).toBe(0);
     const st = JSON.parse(s.out);
     expect(st.cells.map((x: { status: string }) => x.status)).toEqual(['done', 'done', 'done', 'done']);
+    // the plain status line: all done, so no time left to estimate
+    const plain = capture();
+    expect(await runCli(['study', file, '--status'], plain.io)).toBe(0);
+    expect(plain.out).toMatch(/^4 done, 0 running, 0 interrupted, 0 pending, 0 failed$/m);
   });
 
   it('records: each finished cell is recorded (config, summary, metrics; no weights), byte for byte', () => {

@@ -164,7 +164,10 @@ Examples:
             `${count('done')} done, ${count('running')} running, ${count('partial')} interrupted, ` +
             `${count('pending') + count('waiting') + count('delayed') + count('waiting-children')} pending, ` +
             `${count('failed')} failed` +
-            (left != null ? `; about ${formatDuration(left)} left with ${slots} at a time` : '') +
+            // nothing left: no time left to estimate ("about 0 s left with 1 at a time" said nothing)
+            (left != null && count('done') < rows.length
+              ? `; about ${formatDuration(left)} left with ${slots} at a time`
+              : '') +
             '\n',
         );
         return;
