@@ -82,7 +82,9 @@ test('a detection study: paired mAP comparison, val/test mAP per cell and per ep
   );
   const report = readFileSync(join(dir, 'report.md'), 'utf8');
   // no top-1 on training batches, so no fit gap: neither its explanation nor its (always empty) columns
-  expect(report).toContain('| cell | val vocMAP | test vocMAP | selected epoch | run folder |');
+  expect(report).toContain(
+    '| cell | val vocMAP | test vocMAP | selected epoch | run folder |\n|---|---|---|---|---|\n',
+  );
   expect(report).toContain(
     '| levels | arm | n | test.vocMAP (mean ± std) | val vocMAP | selected epoch | time per run |',
   );

@@ -333,7 +333,12 @@ describe('netaug study (end to end, 2 strategies × 2 seeds, 1 epoch on a few hu
     expect(md).toContain(`paired t = ${tText} (df 1), p = ${cmp.p!.toPrecision(2)}`);
     expect(md).not.toMatch(/paired t = -/);
     // a classification study keeps its fit-gap columns: each cell's row shows its own gap in points
-    expect(md).toMatch(/\| cell \| val top-1 \| test top-1 \| selected epoch \| fit gap \| run folder \|/);
+    expect(md).toMatch(
+      /\| cell \| val top-1 \| test top-1 \| selected epoch \| fit gap \| run folder \|\n\|---\|---\|---\|---\|---\|---\|\n/,
+    );
+    expect(md).toMatch(
+      /\| time per run \| median epoch \|\n\|---\|---\|---\|---\|---\|---\|---\|---\|---\|\n/,
+    );
     for (const c of results.cells) {
       const row = md.split('\n').find((l) => l.startsWith(`| ${c.id} |`))!;
       const gap = (100 * c.fitGap!).toFixed(2);

@@ -306,7 +306,7 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
         ]
       : []),
     `| levels | arm | n | ${r.metric} (mean ± std) | val ${figLabel} |${gapCol('fit gap')} selected epoch | time per run | median epoch |`,
-    `|---|---|---|---|---|${gapCol('---')}---|---|---|`,
+    `|---|---|---|---|---|${hasGap ? '---|' : ''}---|---|---|`,
   );
   for (const a of r.arms) {
     // a standard deviation needs two runs
@@ -367,7 +367,7 @@ export function formatStudyReport(study: Study, r: StudyResults, plots: string[]
     '## Cells',
     '',
     `| cell | val ${figLabel} | test ${figLabel} | selected epoch |${gapCol('fit gap')} run folder |`,
-    `|---|---|---|---|${gapCol('---')}---|`,
+    `|---|---|---|---|${hasGap ? '---|' : ''}---|`,
   );
   for (const c of r.cells)
     L.push(
