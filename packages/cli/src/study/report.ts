@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isNetAugError } from '@netaug/core';
 import { writeFilesAtomicSync } from '@netaug/core/node';
 import { join } from 'node:path';
+import { timingStats } from '../bench/stats';
 import { cellStates, type PlannedCell } from './cells';
 import { costName, costText, equalMetric, pctText, reachText, type EqualMetricResult } from './equal-metric';
 import { meanStd, pairedTest, verdict, type PairedResult } from './stats';
@@ -145,15 +146,8 @@ export function readCellResult(
     valFigure: at(r.val, figure) ?? null,
     trainLoss: r.train.loss,
   }));
-  const times = lines
-    .flatMap((r) => (typeof r.seconds === 'number' ? [r.seconds] : []))
-    .sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const epochSeconds = !times.length
-    ? null
-    : times.length % 2
-      ? times[mid]
-      : (times[mid - 1] + times[mid]) / 2;
+  const times = lines.flatMap((r) => (typeof r.seconds === 'number' ? [r.seconds] : []));
+  const epochSeconds = times.length ? timingStats(times).median : null;
   const sel = summary.final?.selected?.epoch ?? history.length - 1;
   const gap = (e: number) => {
     const r = history[e];
