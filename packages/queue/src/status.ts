@@ -6,7 +6,7 @@ import { type QueueUrl, scrub } from './url';
 import type { CellProgress } from './worker';
 
 export type CellState =
-  'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'prioritized' | 'waiting-children' | 'unknown';
+  'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'waiting-children' | 'unknown';
 
 /** One job of a study's queue. */
 export interface CellStatus {
@@ -52,7 +52,8 @@ function progressOf(p: unknown): CellProgress | undefined {
 }
 
 function stateOf(s: string): CellState {
-  if (s === 'wait' || s === 'paused' || s === 'waiting') return 'waiting';
+  // a job given a priority (BullMQ keeps it apart as 'prioritized') waits for a worker like any other
+  if (s === 'wait' || s === 'paused' || s === 'waiting' || s === 'prioritized') return 'waiting';
   return (STATES as readonly string[]).includes(s) ? (s as CellState) : 'unknown';
 }
 

@@ -107,15 +107,8 @@ Examples:
           : undefined;
         const rows = states.map((s) => {
           const job = jobs?.get(s.cell.hash);
-          // a job given a priority (BullMQ's 'prioritized') waits like any other
           const status =
-            s.status === 'done' || !job
-              ? s.status
-              : job.state === 'active'
-                ? 'running'
-                : job.state === 'prioritized'
-                  ? 'waiting'
-                  : job.state;
+            s.status === 'done' || !job ? s.status : job.state === 'active' ? 'running' : job.state;
           const where = job?.worker
             ? job.worker
             : s.lock
